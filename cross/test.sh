@@ -84,6 +84,10 @@ for t in $targets; do
 			[ "$f" -gt 0 ] || t_fail=$((t_fail + 1))
 		fi
 	done
+	if [ "$t_pass" -eq 0 ] && [ -z "$t_badbins" ]; then
+		# Zero tests passing is not a pass: the suite did not run here.
+		t_badbins=" (no test ran: $t_bins test binaries, 0 tests)"
+	fi
 	if [ -n "$t_badbins" ]; then
 		bad=1
 		summary="$summary
