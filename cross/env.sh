@@ -14,7 +14,7 @@ ALL_TARGETS="x86_64-unknown-linux-musl aarch64-unknown-linux-musl armv7-unknown-
 # Our own target dir for cross work: never the host's target/ root, so host
 # `cargo test` and cross builds do not invalidate each other.
 CROSS_TARGET_DIR="${CROSS_TARGET_DIR:-$REPO/target/cross}"
-DIST="${DIST:-$REPO/dist}"
+DIST="${CROSS_DIST:-$REPO/dist}"
 
 die() { printf '%s: FAILED: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "${0##*/}" "$*"; }

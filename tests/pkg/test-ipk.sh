@@ -13,7 +13,7 @@
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-DIST=${DIST:-$REPO/dist}
+DIST=${CROSS_DIST:-$REPO/dist}
 BUSYBOX=${BUSYBOX:-busybox}
 
 pass=0 fail=0
@@ -126,7 +126,7 @@ if [ -z "${IPK_SKIP_REBUILD:-}" ]; then
 	for t in x86_64-unknown-linux-musl aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf mipsel-unknown-linux-musl mips-unknown-linux-musl; do
 		mkdir -p "$work/rebuild/$t" && cp "$DIST/$t/chperms" "$work/rebuild/$t/" 2>/dev/null
 	done
-	if DIST="$work/rebuild" sh "$REPO/cross/ipk.sh" >/dev/null 2>&1; then
+	if CROSS_DIST="$work/rebuild" sh "$REPO/cross/ipk.sh" >/dev/null 2>&1; then
 		for f in "$work"/rebuild/*.ipk; do
 			check "rebuild of ${f##*/} is byte-identical" cmp "$f" "$DIST/${f##*/}"
 		done
