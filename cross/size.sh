@@ -19,14 +19,17 @@ report="$DIST/size-report.txt"
 mkdir -p "$DIST"
 
 {
-	printf '%-34s %10s %9s\n' target bytes KiB
+	printf '%-32s %9s %8s %9s %7s %7s\n' target bytes KiB text data bss
 	for t in $ALL_TARGETS; do
 		f="$DIST/$t/chperms"
 		[ -f "$f" ] || die "$f missing: run 'make cross'"
 		b=$(wc -c <"$f")
+		# Berkeley sizes: text (code + read-only data), data, bss (RAM only).
+		tdb=$(size "$f" 2>/dev/null | awk 'NR==2 {print $1, $2, $3}')
 		note=""
-		[ "$t" = "$BUDGET_TARGET" ] && note="  (budget $BUDGET_KIB KiB, aim $AIM_KIB KiB)"
-		printf '%-34s %10d %9.1f%s\n' "$t" "$b" "$(echo "$b" | awk '{print $1/1024}')" "$note"
+		[ "$t" = "$BUDGET_TARGET" ] && note="  <- budget $BUDGET_KIB KiB, aim $AIM_KIB KiB"
+		# shellcheck disable=SC2086
+		printf '%-32s %9d %8.1f %9s %7s %7s%s\n' "$t" "$b" "$(echo "$b" | awk '{print $1/1024}')" $tdb "$note"
 	done
 
 	unstripped="$CROSS_TARGET_DIR/$BUDGET_TARGET/release/chperms"
