@@ -22,6 +22,8 @@ APT_PACKAGES="qemu-user-static file busybox binutils-multiarch python3-venv"
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 TOOLS="$REPO/.tools"
 mkdir -p "$TOOLS/bin"
+# rustup picks the toolchain from the repo (rust-toolchain.toml, if any).
+cd "$REPO"
 
 say() { printf 'install-tools: %s\n' "$*"; }
 die() { printf 'install-tools: FAILED: %s\n' "$*" >&2; exit 1; }
