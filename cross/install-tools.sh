@@ -71,7 +71,7 @@ else
 	[ -x "$TOOLS/venv/bin/python" ] || python3 -m venv "$TOOLS/venv" \
 		|| die "python3 -m venv failed (is python3-venv installed?)"
 	"$TOOLS/venv/bin/python" -m pip install -q --disable-pip-version-check \
-		"ziglang==$ZIG_VERSION" || die "pip install ziglang==$ZIG_VERSION failed"
+		"ziglang==$ZIG_VERSION" || die "pip install ziglang==$ZIG_VERSION failed (network to PyPI? a stale venv: rm -rf .tools/venv and retry)"
 	zigbin=$("$TOOLS/venv/bin/python" -c 'import ziglang, os; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')
 	[ -x "$zigbin" ] || die "ziglang wheel has no zig binary at $zigbin"
 	# A wrapper, not a symlink: zig finds its lib/ next to its real path.

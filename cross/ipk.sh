@@ -61,7 +61,7 @@ umask 022
 echo "$ARCHES" | while IFS=: read -r arch target; do
 	bin="$DIST/$target/chperms"
 	[ -f "$bin" ] || die "$bin missing: run 'make cross' first"
-	rm -rf "$work/$arch"
+	rm -rf "${work:?}/$arch"
 	data="$work/$arch/data"
 	ctrl="$work/$arch/control"
 	mkdir -p "$data/usr/sbin" "$data/etc/init.d" "$data/etc/config" "$ctrl"
