@@ -1,0 +1,51 @@
+//! Every fixed budget of chperms, in one place (STYLE rule 4).
+//!
+//! Over-long or over-large input is refused with a message naming the budget;
+//! nothing is ever silently truncated. Memory and file descriptors stay
+//! bounded by these numbers whatever the tree holds.
+
+/// Longest path chperms will build or print, in bytes (Linux `PATH_MAX`).
+pub const PATH_MAX: usize = 4096;
+
+/// Deepest directory level the walker descends to below its base. Each level
+/// holds one directory fd and one [`DIRENT_BUF`]; beyond this the walker
+/// reports an error for that directory and does not descend.
+pub const MAX_DEPTH: usize = 128;
+
+/// Bytes of `getdents64` buffer per open directory level.
+pub const DIRENT_BUF: usize = 4096;
+
+/// Largest policy file accepted, in bytes.
+pub const POLICY_MAX_BYTES: usize = 64 * 1024;
+
+/// Most rules in one policy.
+pub const MAX_RULES: usize = 64;
+
+/// Most path components in one rule pattern (its NFA state is a `u64`).
+pub const MAX_PATTERN_COMPONENTS: usize = 32;
+
+/// Longest rule pattern, owner/group name or other policy string, in bytes.
+pub const MAX_POLICY_STR: usize = 256;
+
+/// Most process rules in one policy.
+pub const MAX_PROCESS_RULES: usize = 16;
+
+/// Most vhosts one `--all` run handles.
+pub const MAX_VHOSTS: usize = 4096;
+
+/// Longest user or group name accepted (`/etc/passwd` convention is 32).
+pub const MAX_NAME: usize = 64;
+
+/// Longest line read from `/etc/passwd` or `/etc/group`.
+pub const MAX_DB_LINE: usize = 4096;
+
+/// Entries in the uid/gid → name cache used when printing findings.
+pub const NAME_CACHE: usize = 16;
+
+/// Most groups a user can be a member of when checking access.
+pub const MAX_GROUPS: usize = 64;
+
+const _: () = assert!(MAX_PATTERN_COMPONENTS < 64);
+const _: () = assert!(MAX_RULES <= 64);
+const _: () = assert!(DIRENT_BUF >= 512);
+const _: () = assert!(MAX_DEPTH * (DIRENT_BUF + 8 * MAX_RULES) <= 1024 * 1024);

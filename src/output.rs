@@ -1,0 +1,510 @@
+//! Findings and how they reach the operator (SPEC §6).
+//!
+//! Map: a [`Finding`] is one difference, refusal or error about one path;
+//! [`Report`] prints findings as text lines or JSON Lines, appends them to
+//! `--log`, hands them to syslog and to an optional listener (the monitor's
+//! alerting), and keeps the [`Summary`] whose counts decide the exit status.
+
+use crate::users::NameCache;
+use std::fs::File;
+use std::io::{self, BufWriter, Stdout, Write};
+
+/// What a finding is about (the JSON `kind`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Owner,
+    Group,
+    Mode,
+    Missing,
+    Type,
+    Unsafe,
+    Process,
+    Error,
+}
+
+impl Kind {
+    /// The JSON word.
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Owner => "owner",
+            Kind::Group => "group",
+            Kind::Mode => "mode",
+            Kind::Missing => "missing",
+            Kind::Type => "type",
+            Kind::Unsafe => "unsafe",
+            Kind::Process => "process",
+            Kind::Error => "error",
+        }
+    }
+}
+
+/// What was done about a finding (the JSON `action`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Action {
+    Fixed,
+    WouldFix,
+    Refused,
+    Created,
+    Reported,
+    Error,
+}
+
+impl Action {
+    /// The JSON word.
+    pub fn word(self) -> &'static str {
+        match self {
+            Action::Fixed => "fixed",
+            Action::WouldFix => "would-fix",
+            Action::Refused => "refused",
+            Action::Created => "created",
+            Action::Reported => "reported",
+            Action::Error => "error",
+        }
+    }
+}
+
+/// One finding about one path.
+#[derive(Clone, Copy, Debug)]
+pub struct Finding<'a> {
+    /// The full path as bytes (may not be UTF-8; escaped on output).
+    pub path: &'a [u8],
+    pub kind: Kind,
+    /// What the policy wants (`"u1001"`, `"02750"`, `"dir"`), or `""`.
+    pub expected: &'a str,
+    /// What is there (`"root"`, `"0755"`, `"symlink"`), or `""`.
+    pub actual: &'a str,
+    pub action: Action,
+    /// Index of the policy rule that decided the expected value.
+    pub rule: Option<usize>,
+    /// A human explanation for `unsafe`, `error` and `process` findings.
+    pub detail: &'a str,
+}
+
+/// Output format chosen with `--format`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            _ => Err(format!("--format: expected text or json, not '{s}'")),
+        }
+    }
+}
+
+/// Counts that decide the exit status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Entries examined.
+    pub checked: u64,
+    /// Entries changed or created.
+    pub changed: u64,
+    /// Entries that differ from the policy and were left as they are (check,
+    /// `--dry-run`, or a monitor without `--fix`).
+    pub drift: u64,
+    /// Entries refused as unsafe (hard links, symlinks where the policy names
+    /// a path, device nodes).
+    pub refused: u64,
+    /// Errors: unreadable directories, failed syscalls, bad names.
+    pub errors: u64,
+}
+
+impl Summary {
+    /// Exit status per SPEC §2: 1 on any error or refusal, else 2 on drift,
+    /// else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.errors > 0 || self.refused > 0 {
+            1
+        } else if self.drift > 0 {
+            2
+        } else {
+            0
+        }
+    }
+
+    /// Adds another summary's counts.
+    pub fn add(&mut self, o: &Summary) {
+        self.checked += o.checked;
+        self.changed += o.changed;
+        self.drift += o.drift;
+        self.refused += o.refused;
+        self.errors += o.errors;
+    }
+}
+
+/// Something that wants every finding as it happens (the monitor's alerts,
+/// syslog).
+pub trait Listener {
+    /// Called once per finding, after it was printed.
+    fn finding(&mut self, f: &Finding<'_>);
+}
+
+/// Decides whether a finding is shown at all (the monitor shows each drift
+/// once). Findings it rejects are not printed, logged or passed to listeners.
+pub trait Gate {
+    /// True to let `f` through.
+    fn admit(&mut self, f: &Finding<'_>) -> bool;
+}
+
+/// Where findings go. One per run.
+pub struct Report {
+    format: Format,
+    quiet: bool,
+    out: BufWriter<Stdout>,
+    log: Option<BufWriter<File>>,
+    /// Extra consumers of findings (syslog, the monitor's alerts).
+    pub listeners: Vec<Box<dyn Listener>>,
+    /// An optional filter in front of everything else.
+    pub gate: Option<Box<dyn Gate>>,
+    /// The running counts.
+    pub summary: Summary,
+    /// Id → name cache for output.
+    pub names: NameCache,
+    line: Vec<u8>,
+}
+
+impl Report {
+    /// A report printing in `format` to stdout.
+    pub fn new(format: Format, quiet: bool) -> Report {
+        Report {
+            format,
+            quiet,
+            out: BufWriter::new(io::stdout()),
+            log: None,
+            listeners: Vec::new(),
+            gate: None,
+            summary: Summary::default(),
+            names: NameCache::new(),
+            line: Vec::with_capacity(256),
+        }
+    }
+
+    /// The output format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Also append every finding to `path` (created mode 0640 if missing).
+    pub fn open_log(&mut self, path: &str) -> io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o640)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(path)?;
+        self.log = Some(BufWriter::new(f));
+        Ok(())
+    }
+
+    /// Reports the findings about one entry: one text line, or one JSON line
+    /// per finding. Updates nothing in the summary (callers count entries).
+    pub fn entry(&mut self, findings: &[Finding<'_>]) {
+        if findings.is_empty() {
+            return;
+        }
+        if let Some(g) = self.gate.as_mut() {
+            if !findings.iter().any(|f| g.admit(f)) {
+                return;
+            }
+        }
+        let is_error = findings
+            .iter()
+            .any(|f| matches!(f.action, Action::Error | Action::Refused));
+        self.line.clear();
+        text_line(&mut self.line, findings);
+        if self.format == Format::Json {
+            for f in findings {
+                let mut j = Vec::with_capacity(160);
+                json_finding(&mut j, f);
+                let _ = self.out.write_all(&j);
+            }
+        } else if is_error {
+            let _ = self.out.flush();
+            let mut err = io::stderr().lock();
+            let _ = err.write_all(b"chperms: ");
+            let _ = err.write_all(&self.line);
+        } else if !self.quiet {
+            let _ = self.out.write_all(&self.line);
+        }
+        if let Some(log) = self.log.as_mut() {
+            let mut stamp = [0u8; 20];
+            let _ = log.write_all(utc_stamp(now_secs(), &mut stamp));
+            let _ = log.write_all(b" ");
+            let _ = log.write_all(&self.line);
+        }
+        for l in self.listeners.iter_mut() {
+            for f in findings {
+                l.finding(f);
+            }
+        }
+    }
+
+    /// Reports a single finding.
+    pub fn one(&mut self, f: Finding<'_>) {
+        self.entry(&[f]);
+    }
+
+    /// Reports an error about `path` and counts it.
+    pub fn error(&mut self, path: &[u8], detail: &str) {
+        self.summary.errors += 1;
+        self.one(Finding {
+            path,
+            kind: Kind::Error,
+            expected: "",
+            actual: "",
+            action: Action::Error,
+            rule: None,
+            detail,
+        });
+    }
+
+    /// Prints the summary line (text) or object (JSON) and flushes.
+    pub fn finish(&mut self) {
+        let s = self.summary;
+        match self.format {
+            Format::Json => {
+                let _ = writeln!(
+                    self.out,
+                    "{{\"summary\":{{\"checked\":{},\"changed\":{},\"drift\":{},\"refused\":{},\"errors\":{}}}}}",
+                    s.checked, s.changed, s.drift, s.refused, s.errors
+                );
+            }
+            Format::Text => {
+                let _ = write!(
+                    self.out,
+                    "{} checked, {} changed, {} refused, {} errors",
+                    s.checked, s.changed, s.refused, s.errors
+                );
+                if s.drift > 0 {
+                    let _ = write!(self.out, ", {} to change", s.drift);
+                }
+                let _ = writeln!(self.out);
+            }
+        }
+        self.flush();
+    }
+
+    /// Flushes stdout and the log.
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
+        if let Some(l) = self.log.as_mut() {
+            let _ = l.flush();
+        }
+    }
+}
+
+/// `PATH: owner u1001 (was root), mode 02750 (was 0755) [fixed]\n`
+fn text_line(out: &mut Vec<u8>, findings: &[Finding<'_>]) {
+    let Some(first) = findings.first() else {
+        return;
+    };
+    out.extend_from_slice(first.path);
+    out.extend_from_slice(b": ");
+    for (i, f) in findings.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        match f.kind {
+            Kind::Owner | Kind::Group | Kind::Mode => {
+                let _ = write!(out, "{} {} (was {})", f.kind.word(), f.expected, f.actual);
+            }
+            Kind::Missing => {
+                let _ = write!(out, "missing {}", f.expected);
+            }
+            Kind::Type => {
+                let _ = write!(out, "is a {}, the policy wants a {}", f.actual, f.expected);
+            }
+            Kind::Unsafe | Kind::Process | Kind::Error => {
+                out.extend_from_slice(f.detail.as_bytes());
+            }
+        }
+        if !f.detail.is_empty() && matches!(f.kind, Kind::Type | Kind::Missing) {
+            let _ = write!(out, " ({})", f.detail);
+        }
+    }
+    let last = findings[findings.len() - 1].action;
+    let tag = match last {
+        Action::Fixed => " [fixed]",
+        Action::WouldFix => " [would fix]",
+        Action::Refused => " [refused]",
+        Action::Created => " [created]",
+        Action::Reported | Action::Error => "",
+    };
+    out.extend_from_slice(tag.as_bytes());
+    out.push(b'\n');
+}
+
+/// One JSON Lines object for a finding.
+pub fn json_finding(out: &mut Vec<u8>, f: &Finding<'_>) {
+    out.extend_from_slice(b"{\"path\":");
+    json_str(out, f.path);
+    out.extend_from_slice(b",\"kind\":\"");
+    out.extend_from_slice(f.kind.word().as_bytes());
+    out.extend_from_slice(b"\",\"expected\":");
+    json_str(out, f.expected.as_bytes());
+    out.extend_from_slice(b",\"actual\":");
+    json_str(out, f.actual.as_bytes());
+    out.extend_from_slice(b",\"action\":\"");
+    out.extend_from_slice(f.action.word().as_bytes());
+    out.push(b'"');
+    if let Some(r) = f.rule {
+        let _ = write!(out, ",\"rule\":{r}");
+    }
+    if !f.detail.is_empty() {
+        out.extend_from_slice(b",\"message\":");
+        json_str(out, f.detail.as_bytes());
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// Writes `bytes` as a JSON string. Valid UTF-8 passes through (control
+/// characters, `"` and `\` escaped); each byte of an invalid sequence is
+/// written as the six characters `\u00XX` preceded by a literal backslash-x
+/// marker (`\\xXX`), so that the output is always valid JSON and a name with
+/// odd bytes stays recognisable.
+pub fn json_str(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                json_escape_valid(out, s);
+                rest = &[];
+            }
+            Err(e) => {
+                let good = e.valid_up_to();
+                // SAFETY-free: valid_up_to guarantees this prefix is UTF-8.
+                if let Ok(s) = std::str::from_utf8(&rest[..good]) {
+                    json_escape_valid(out, s);
+                }
+                let bad = e.error_len().unwrap_or(rest.len() - good);
+                for &b in &rest[good..good + bad] {
+                    let _ = write!(out, "\\\\x{b:02x}");
+                }
+                rest = &rest[good + bad..];
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+fn json_escape_valid(out: &mut Vec<u8>, s: &str) {
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => {
+                let mut b = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+            }
+        }
+    }
+}
+
+/// Seconds since the epoch.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for `secs` since the epoch.
+pub fn utc_stamp(secs: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    let mut w = &mut buf[..];
+    let _ = write!(
+        w,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        y,
+        m,
+        d,
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    );
+    let left = w.len();
+    let used = 20 - left;
+    &buf[..used]
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Formats a permission mode as the model writes it: four or five octal
+/// digits (`0640`, `02750`).
+pub fn mode_text(mode: u32) -> heapless::String<8> {
+    let mut s = heapless::String::new();
+    let m = mode & 0o7777;
+    let _ = if m > 0o777 {
+        core::fmt::Write::write_fmt(&mut s, format_args!("0{m:o}"))
+    } else {
+        core::fmt::Write::write_fmt(&mut s, format_args!("0{m:03o}"))
+    };
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_escape_odd_bytes() {
+        let mut v = Vec::new();
+        json_str(&mut v, b"a\"b\\c\nd\x01\xffe\xc3\xa9");
+        assert_eq!(
+            std::str::from_utf8(&v).unwrap(),
+            "\"a\\\"b\\\\c\\nd\\u0001\\\\xffe\u{e9}\""
+        );
+    }
+
+    #[test]
+    fn modes_print_like_the_model() {
+        assert_eq!(mode_text(0o2750).as_str(), "02750");
+        assert_eq!(mode_text(0o640).as_str(), "0640");
+        assert_eq!(mode_text(0o40700).as_str(), "0700");
+    }
+
+    #[test]
+    fn stamps_are_utc() {
+        let mut b = [0u8; 20];
+        assert_eq!(utc_stamp(0, &mut b), b"1970-01-01T00:00:00Z");
+        assert_eq!(utc_stamp(1_795_000_000, &mut b), b"2026-11-18T11:06:40Z");
+    }
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        let mut s = Summary::default();
+        assert_eq!(s.exit_code(), 0);
+        s.drift = 1;
+        assert_eq!(s.exit_code(), 2);
+        s.refused = 1;
+        assert_eq!(s.exit_code(), 1);
+    }
+}

@@ -1,0 +1,520 @@
+//! The one module that makes filesystem syscalls (STYLE rule 2).
+//!
+//! Map of this module:
+//! - [`open_base_dir`] — the *only* function that resolves a multi-component
+//!   path. It is given operator-supplied paths (`--root`, a policy's base, a
+//!   `stat`/`find` argument), never a path built from names found in a tree.
+//! - [`open_dir_at`], [`open_path_at`], [`stat_at`], [`mkdir_at`],
+//!   [`readlink_at`], [`create_file_at`] — every later access is *(held
+//!   directory fd, one name)* with `O_NOFOLLOW|O_CLOEXEC`.
+//! - [`chown_fd`], [`chmod_fd`], [`chmod_path_fd`] — metadata is changed through
+//!   handles, never by name, never through a symlink.
+//! - [`DirStream`] — a `getdents64` reader with a fixed buffer.
+//! - [`Meta`] — the `stat` fields chperms uses, the same on every architecture.
+//! - [`errno_text`] — GNU's wording for an errno (tools print it like GNU).
+
+use crate::budget::DIRENT_BUF;
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use rustix::fs::{AtFlags, Mode, OFlags};
+pub use rustix::io::Errno;
+use std::ffi::CStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Result of one syscall.
+pub type SysResult<T> = Result<T, Errno>;
+
+/// The type of a filesystem entry, from its mode bits.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Dir,
+    File,
+    Symlink,
+    Socket,
+    Fifo,
+    CharDev,
+    BlockDev,
+    Unknown,
+}
+
+impl Kind {
+    /// The kind encoded in `st_mode`.
+    pub fn from_mode(mode: u32) -> Kind {
+        match mode & 0o170000 {
+            0o040000 => Kind::Dir,
+            0o100000 => Kind::File,
+            0o120000 => Kind::Symlink,
+            0o140000 => Kind::Socket,
+            0o010000 => Kind::Fifo,
+            0o020000 => Kind::CharDev,
+            0o060000 => Kind::BlockDev,
+            _ => Kind::Unknown,
+        }
+    }
+
+    /// The kind a `getdents64` `d_type` announces (`Unknown` when the
+    /// filesystem does not say; callers must then `stat`).
+    pub fn from_dtype(t: u8) -> Kind {
+        match t {
+            4 => Kind::Dir,
+            8 => Kind::File,
+            10 => Kind::Symlink,
+            12 => Kind::Socket,
+            1 => Kind::Fifo,
+            2 => Kind::CharDev,
+            6 => Kind::BlockDev,
+            _ => Kind::Unknown,
+        }
+    }
+
+    /// A lowercase word for messages and JSON.
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Dir => "dir",
+            Kind::File => "file",
+            Kind::Symlink => "symlink",
+            Kind::Socket => "socket",
+            Kind::Fifo => "fifo",
+            Kind::CharDev => "char-device",
+            Kind::BlockDev => "block-device",
+            Kind::Unknown => "unknown",
+        }
+    }
+}
+
+/// The metadata of one entry, normalised across architectures.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Meta {
+    pub dev: u64,
+    pub ino: u64,
+    /// Full `st_mode`: type bits and permission bits.
+    pub mode: u32,
+    pub nlink: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: i64,
+    pub blksize: i64,
+    pub blocks: i64,
+    pub atime: (i64, u32),
+    pub mtime: (i64, u32),
+    pub ctime: (i64, u32),
+}
+
+impl Meta {
+    /// The entry's type.
+    pub fn kind(&self) -> Kind {
+        Kind::from_mode(self.mode)
+    }
+    /// Permission bits including setuid, setgid and sticky (`07777`).
+    pub fn perm(&self) -> u32 {
+        self.mode & 0o7777
+    }
+    /// True when `other` is the same filesystem object.
+    pub fn same_object(&self, other: &Meta) -> bool {
+        self.dev == other.dev && self.ino == other.ino
+    }
+}
+
+#[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+fn meta_from(st: &rustix::fs::Stat) -> Meta {
+    Meta {
+        dev: st.st_dev as u64,
+        ino: st.st_ino as u64,
+        mode: st.st_mode as u32,
+        nlink: st.st_nlink as u64,
+        uid: st.st_uid as u32,
+        gid: st.st_gid as u32,
+        rdev: st.st_rdev as u64,
+        size: st.st_size as i64,
+        blksize: st.st_blksize as i64,
+        blocks: st.st_blocks as i64,
+        atime: (st.st_atime as i64, st.st_atime_nsec as u32),
+        mtime: (st.st_mtime as i64, st.st_mtime_nsec as u32),
+        ctime: (st.st_ctime as i64, st.st_ctime_nsec as u32),
+    }
+}
+
+/// Opens an operator-given directory path, following symlinks in it (the
+/// operator chose it). This is the ambient-authority entry point: it must
+/// never be called with a path assembled from names read out of a tree.
+pub fn open_base_dir(path: &CStr) -> SysResult<OwnedFd> {
+    rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Opens an operator-given path of any type as an `O_PATH` handle; with
+/// `follow` false the final symlink itself is opened. Ambient authority, like
+/// [`open_base_dir`].
+pub fn open_base_path(path: &CStr, follow: bool) -> SysResult<OwnedFd> {
+    let mut flags = OFlags::PATH | OFlags::CLOEXEC;
+    if !follow {
+        flags |= OFlags::NOFOLLOW;
+    }
+    rustix::fs::open(path, flags, Mode::empty())
+}
+
+/// `stat` of an operator-given path (ambient authority).
+pub fn stat_base(path: &CStr, follow: bool) -> SysResult<Meta> {
+    let flags = if follow {
+        AtFlags::empty()
+    } else {
+        AtFlags::SYMLINK_NOFOLLOW
+    };
+    rustix::fs::statat(rustix::fs::CWD, path, flags).map(|s| meta_from(&s))
+}
+
+/// Opens directory `name` inside `dir` for reading and descending. Refuses a
+/// symlink (`ELOOP`) or a non-directory (`ENOTDIR`): whatever was swapped in
+/// after it was examined, the handle is either that directory or an error.
+pub fn open_dir_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Opens `name` inside `dir` as an `O_PATH` handle without following a
+/// symlink. An `O_PATH` open never runs a FIFO's, socket's or device's open
+/// routine, so it is safe on anything.
+pub fn open_path_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`.
+pub fn stat_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<Meta> {
+    rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).map(|s| meta_from(&s))
+}
+
+/// `fstatat(dir, name, 0)`: follows a final symlink. Only for read-only
+/// tools (`stat -L`, `find -L`), never before a change.
+pub fn stat_at_follow(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<Meta> {
+    rustix::fs::statat(dir, name, AtFlags::empty()).map(|s| meta_from(&s))
+}
+
+/// `fstat` of a handle.
+pub fn fstat<Fd: AsFd>(fd: Fd) -> SysResult<Meta> {
+    rustix::fs::fstat(fd).map(|s| meta_from(&s))
+}
+
+/// Changes owner and/or group through a handle (`O_PATH` handles included),
+/// with `fchownat(fd, "", AT_EMPTY_PATH)`.
+pub fn chown_fd<Fd: AsFd>(fd: Fd, uid: Option<u32>, gid: Option<u32>) -> SysResult<()> {
+    // SAFETY: from_raw on plain integers is how rustix spells "this id".
+    let owner = uid.map(|u| unsafe { rustix::process::Uid::from_raw(u) });
+    let group = gid.map(|g| unsafe { rustix::process::Gid::from_raw(g) });
+    rustix::fs::chownat(fd, c"", owner, group, AtFlags::EMPTY_PATH)
+}
+
+/// Changes the mode of an open (non-`O_PATH`) handle with `fchmod`.
+pub fn chmod_fd<Fd: AsFd>(fd: Fd, mode: u32) -> SysResult<()> {
+    rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))
+}
+
+#[cfg(any(target_arch = "mips", target_arch = "mips32r6"))]
+const SYS_FCHMODAT2: libc::c_long = 4000 + 452;
+#[cfg(not(any(target_arch = "mips", target_arch = "mips32r6")))]
+const SYS_FCHMODAT2: libc::c_long = 452;
+
+/// Set once the kernel answered `ENOSYS` to `fchmodat2` (Linux < 6.6).
+static NO_FCHMODAT2: AtomicBool = AtomicBool::new(false);
+
+/// Changes the mode of an `O_PATH` handle: `fchmodat2(fd, "", mode,
+/// AT_EMPTY_PATH)` where the kernel has it (6.6+), else `chmod` of
+/// `/proc/self/fd/N`, which names exactly this handle's object and, being a
+/// magic link, cannot be redirected by anything in the tree.
+pub fn chmod_path_fd<Fd: AsFd>(fd: Fd, mode: u32) -> SysResult<()> {
+    let raw = fd.as_fd().as_raw_fd();
+    if !NO_FCHMODAT2.load(Ordering::Relaxed) {
+        // SAFETY: plain syscall with a valid fd, a NUL-terminated empty path
+        // and integer arguments; the kernel reads nothing else.
+        let rc = unsafe {
+            libc::syscall(
+                SYS_FCHMODAT2,
+                raw,
+                c"".as_ptr(),
+                mode as libc::c_uint,
+                libc::AT_EMPTY_PATH,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e =
+            Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
+        if e != Errno::NOSYS && e != Errno::INVAL && e != Errno::OPNOTSUPP {
+            return Err(e);
+        }
+        NO_FCHMODAT2.store(true, Ordering::Relaxed);
+    }
+    let mut buf = [0u8; 32];
+    let path = proc_fd_path(raw, &mut buf);
+    rustix::fs::chmod(path, Mode::from_raw_mode(mode))
+}
+
+/// Writes `/proc/self/fd/N\0` into `buf`.
+fn proc_fd_path(fd: i32, buf: &mut [u8; 32]) -> &CStr {
+    let prefix = b"/proc/self/fd/";
+    buf[..prefix.len()].copy_from_slice(prefix);
+    let mut digits = [0u8; 12];
+    let mut n = fd.unsigned_abs();
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let d = &digits[i..];
+    buf[prefix.len()..prefix.len() + d.len()].copy_from_slice(d);
+    buf[prefix.len() + d.len()] = 0;
+    CStr::from_bytes_until_nul(&buf[..]).unwrap_or(c"/proc/self/fd/-1")
+}
+
+/// `mkdirat(dir, name, mode)`. Callers create with mode 0 and then set owner
+/// and final mode on the new directory's handle, so it is never more open
+/// than intended, whatever the umask.
+pub fn mkdir_at(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> SysResult<()> {
+    rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(mode))
+}
+
+/// Creates an empty regular file `name` in `dir` exclusively (never follows
+/// or reuses anything already there) with mode 0.
+pub fn create_file_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Reads the target of symlink `name` in `dir` into `buf`; returns its length
+/// (truncated to the buffer, which callers size at `PATH_MAX`).
+pub fn readlink_at(dir: BorrowedFd<'_>, name: &CStr, buf: &mut [u8]) -> SysResult<usize> {
+    // SAFETY: buf is valid for buf.len() bytes; name is NUL-terminated.
+    let rc = unsafe {
+        libc::readlinkat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    if rc < 0 {
+        Err(last_errno())
+    } else {
+        Ok(rc as usize)
+    }
+}
+
+/// `faccessat`-free check of the process's own effective ids is not needed;
+/// this returns the errno of the last failed libc call.
+fn last_errno() -> Errno {
+    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
+
+/// The current working directory as a handle, for relative operator paths.
+pub fn cwd() -> BorrowedFd<'static> {
+    rustix::fs::CWD
+}
+
+/// A directory being read with `getdents64` into a fixed buffer.
+///
+/// Invariants: `pos <= len <= DIRENT_BUF`; bytes `pos..len` of `buf` hold
+/// whole `linux_dirent64` records returned by the kernel; `eof` is set once
+/// the kernel returned 0.
+pub struct DirStream {
+    fd: OwnedFd,
+    buf: Box<AlignedBuf>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+}
+
+#[repr(C, align(8))]
+struct AlignedBuf([u8; DIRENT_BUF]);
+
+/// One directory entry, borrowed from a [`DirStream`]'s buffer.
+pub struct DirEntry<'a> {
+    /// The entry's name (never `.` or `..`).
+    pub name: &'a CStr,
+    /// The inode number `getdents64` reported.
+    pub ino: u64,
+    /// The type `getdents64` reported (`Unknown` when the fs does not say).
+    pub kind: Kind,
+}
+
+impl DirStream {
+    /// Starts reading an open directory handle from its beginning.
+    pub fn new(fd: OwnedFd) -> DirStream {
+        DirStream {
+            fd,
+            buf: Box::new(AlignedBuf([0; DIRENT_BUF])),
+            pos: 0,
+            len: 0,
+            eof: false,
+        }
+    }
+
+    /// Reuses this stream's buffer for another directory.
+    pub fn reset(&mut self, fd: OwnedFd) {
+        self.fd = fd;
+        self.pos = 0;
+        self.len = 0;
+        self.eof = false;
+    }
+
+    /// The directory's handle.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Gives up the handle (the buffer's content is dropped).
+    pub fn into_fd(self) -> OwnedFd {
+        self.fd
+    }
+
+    /// The next entry, skipping `.` and `..`; `None` at the end.
+    pub fn next_entry(&mut self) -> Option<SysResult<DirEntry<'_>>> {
+        loop {
+            if self.pos >= self.len {
+                if self.eof {
+                    return None;
+                }
+                // SAFETY: the buffer is valid for DIRENT_BUF bytes, 8-aligned
+                // as linux_dirent64 requires; fd is an open directory.
+                let rc = unsafe {
+                    libc::syscall(
+                        libc::SYS_getdents64,
+                        self.fd.as_raw_fd(),
+                        self.buf.0.as_mut_ptr(),
+                        DIRENT_BUF,
+                    )
+                };
+                if rc < 0 {
+                    self.eof = true;
+                    return Some(Err(last_errno()));
+                }
+                if rc == 0 {
+                    self.eof = true;
+                    return None;
+                }
+                self.pos = 0;
+                self.len = rc as usize;
+            }
+            // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name.
+            let rec = &self.buf.0[self.pos..self.len];
+            if rec.len() < 20 {
+                self.eof = true;
+                return Some(Err(Errno::IO));
+            }
+            let ino = u64::from_ne_bytes([
+                rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7],
+            ]);
+            let reclen = u16::from_ne_bytes([rec[16], rec[17]]) as usize;
+            if reclen < 20 || reclen > rec.len() {
+                self.eof = true;
+                return Some(Err(Errno::IO));
+            }
+            let dtype = rec[18];
+            let start = self.pos;
+            self.pos += reclen;
+            let Some(nul) = self.buf.0[start + 19..start + reclen]
+                .iter()
+                .position(|&b| b == 0)
+            else {
+                self.eof = true;
+                return Some(Err(Errno::IO));
+            };
+            let bytes = &self.buf.0[start + 19..start + 19 + nul];
+            if bytes == b"." || bytes == b".." {
+                continue;
+            }
+            let name_bytes = &self.buf.0[start + 19..start + 20 + nul];
+            let Ok(name) = CStr::from_bytes_with_nul(name_bytes) else {
+                self.eof = true;
+                return Some(Err(Errno::IO));
+            };
+            return Some(Ok(DirEntry {
+                name,
+                ino,
+                kind: Kind::from_dtype(dtype),
+            }));
+        }
+    }
+}
+
+/// GNU libc's wording for an errno, so that `stat`/`find` messages match GNU
+/// byte for byte whatever libc the static binary carries.
+pub fn errno_text(e: Errno) -> &'static str {
+    match e {
+        Errno::PERM => "Operation not permitted",
+        Errno::NOENT => "No such file or directory",
+        Errno::IO => "Input/output error",
+        Errno::NOMEM => "Cannot allocate memory",
+        Errno::ACCESS => "Permission denied",
+        Errno::BUSY => "Device or resource busy",
+        Errno::EXIST => "File exists",
+        Errno::XDEV => "Invalid cross-device link",
+        Errno::NOTDIR => "Not a directory",
+        Errno::ISDIR => "Is a directory",
+        Errno::INVAL => "Invalid argument",
+        Errno::MFILE => "Too many open files",
+        Errno::NFILE => "Too many open files in system",
+        Errno::NOSPC => "No space left on device",
+        Errno::ROFS => "Read-only file system",
+        Errno::MLINK => "Too many links",
+        Errno::NAMETOOLONG => "File name too long",
+        Errno::LOOP => "Too many levels of symbolic links",
+        Errno::NOSYS => "Function not implemented",
+        Errno::NOTEMPTY => "Directory not empty",
+        Errno::OPNOTSUPP => "Operation not supported",
+        Errno::STALE => "Stale file handle",
+        Errno::DQUOT => "Disk quota exceeded",
+        Errno::BADF => "Bad file descriptor",
+        Errno::AGAIN => "Resource temporarily unavailable",
+        Errno::OVERFLOW => "Value too large for defined data type",
+        Errno::TXTBSY => "Text file busy",
+        Errno::FBIG => "File too large",
+        Errno::NODEV => "No such device",
+        Errno::NXIO => "No such device or address",
+        Errno::SRCH => "No such process",
+        Errno::INTR => "Interrupted system call",
+        Errno::CHILD => "No child processes",
+        Errno::PIPE => "Broken pipe",
+        Errno::TIMEDOUT => "Connection timed out",
+        _ => "Unknown error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_fd_path_formats_numbers() {
+        let mut b = [0u8; 32];
+        assert_eq!(proc_fd_path(7, &mut b).to_bytes(), b"/proc/self/fd/7");
+        assert_eq!(proc_fd_path(1023, &mut b).to_bytes(), b"/proc/self/fd/1023");
+    }
+
+    #[test]
+    fn kinds_from_mode_and_dtype_agree() {
+        assert_eq!(Kind::from_mode(0o040755), Kind::Dir);
+        assert_eq!(Kind::from_mode(0o100644), Kind::File);
+        assert_eq!(Kind::from_dtype(10), Kind::Symlink);
+        assert_eq!(Kind::from_dtype(0), Kind::Unknown);
+    }
+}
