@@ -526,7 +526,7 @@ impl Find {
             let r = self.comma(args, &mut pos, &mut action)?;
             if pos < args.len() {
                 if args[pos] == ")" {
-                    return Err("invalid expression; you have too many ')'".into());
+                    return Err("you have too many ')'".into());
                 }
                 return Err(format!("paths must precede expression: `{}'", args[pos]));
             }
@@ -941,11 +941,12 @@ impl Find {
     fn eval(&mut self, n: usize, e: &Ent<'_>) -> bool {
         let m = &e.m;
         match &self.nodes[n] {
-            &Node::And(a, b) => self.eval(a, e) && self.eval(b, e),
-            &Node::Or(a, b) => self.eval(a, e) || self.eval(b, e),
+            // After -quit nothing more is evaluated (not even the implicit -print).
+            &Node::And(a, b) => self.eval(a, e) && !self.quit && self.eval(b, e),
+            &Node::Or(a, b) => self.eval(a, e) || (!self.quit && self.eval(b, e)),
             &Node::Comma(a, b) => {
                 self.eval(a, e);
-                self.eval(b, e)
+                !self.quit && self.eval(b, e)
             }
             &Node::Not(a) => !self.eval(a, e),
             &Node::Const(v) => v,
@@ -1102,7 +1103,6 @@ impl Find {
             Err(er) => {
                 let e = Errno::from_raw_os_error(er.raw_os_error().unwrap_or(0));
                 eprintln!("find: {}: {}", quoted(&argv[0]), sys::errno_text(e));
-                self.status = 1;
                 None
             }
         }
@@ -1191,6 +1191,8 @@ fn printf(out: &mut Vec<u8>, p: &[Pf], e: &Ent<'_>, names: &mut NameCache) {
             Pf::Stop => return,
             Pf::Dir(sp, c, t) => (sp, *c, *t),
         };
+        // GNU formats numbers as strings here: the 0 flag pads nothing.
+        let sp = &Spec { zero: false, ..*sp };
         let n = |out: &mut Vec<u8>, v: u64| pad_num(out, sp, v as i128, 10, false);
         let mut v = Vec::new();
         match conv {
@@ -1234,7 +1236,7 @@ fn printf(out: &mut Vec<u8>, p: &[Pf], e: &Ent<'_>, names: &mut NameCache) {
                     }
                 }
             }
-            b'y' => v.push(kind_letter(if e.followed { Kind::Symlink } else { m.kind() })),
+            b'y' => v.push(kind_letter(m.kind())),
             b'Y' => v.push(if m.kind() == Kind::Symlink {
                 match sys::stat_at_follow(e.dir, e.name) {
                     Ok(t) => kind_letter(t.kind()),
