@@ -179,7 +179,11 @@ pub fn main(args: &[&str]) -> i32 {
     while i < args.len() && !is_expr(args[i]) {
         i += 1;
     }
-    let paths: Vec<&str> = if i == p0 { vec!["."] } else { args[p0..i].to_vec() };
+    let paths: Vec<&str> = if i == p0 {
+        vec!["."]
+    } else {
+        args[p0..i].to_vec()
+    };
     if let Err(e) = f.parse(&args[i..]) {
         eprintln!("find: {e}");
         return 1;
@@ -480,7 +484,9 @@ fn parse_printf(f: &[u8]) -> Vec<Pf> {
         let start = i - 1;
         i += n;
         let Some(&conv) = f.get(i) else {
-            eprintln!("find: warning: format directive `%' should be followed by another character");
+            eprintln!(
+                "find: warning: format directive `%' should be followed by another character"
+            );
             lit.extend_from_slice(&f[start..]);
             break;
         };
@@ -493,13 +499,19 @@ fn parse_printf(f: &[u8]) -> Vec<Pf> {
                     i += 1;
                 }
                 None => {
-                    eprintln!("find: error: the format directive `%{}' is missing its time specifier", conv as char);
+                    eprintln!(
+                        "find: error: the format directive `%{}' is missing its time specifier",
+                        conv as char
+                    );
                     continue;
                 }
             }
         }
         if !b"abcdfghiklmnpstuyGHMPUY".contains(&conv) && tk == 0 {
-            eprintln!("find: warning: unrecognized format directive `%{}'", conv as char);
+            eprintln!(
+                "find: warning: unrecognized format directive `%{}'",
+                conv as char
+            );
             lit.extend_from_slice(&f[start..i]);
             continue;
         }
@@ -543,12 +555,21 @@ impl Find {
         Ok(())
     }
 
-    fn comma(&mut self, a: &[&str], pos: &mut usize, act: &mut bool) -> Result<Option<usize>, String> {
+    fn comma(
+        &mut self,
+        a: &[&str],
+        pos: &mut usize,
+        act: &mut bool,
+    ) -> Result<Option<usize>, String> {
         let mut l = self.or(a, pos, act)?;
         while *pos < a.len() && a[*pos] == "," {
             *pos += 1;
-            let r = self.or(a, pos, act)?.ok_or("expected an expression after ','")?;
-            let lhs = l.ok_or("invalid expression; you have used a binary operator ',' with nothing before it.")?;
+            let r = self
+                .or(a, pos, act)?
+                .ok_or("expected an expression after ','")?;
+            let lhs = l.ok_or(
+                "invalid expression; you have used a binary operator ',' with nothing before it.",
+            )?;
             l = Some(self.add(Node::Comma(lhs, r)));
         }
         Ok(l)
@@ -562,13 +583,20 @@ impl Find {
                 return Err(format!("invalid expression; you have used a binary operator '{op}' with nothing before it."));
             };
             *pos += 1;
-            let r = self.and(a, pos, act)?.ok_or(format!("expected an expression after '{op}'"))?;
+            let r = self
+                .and(a, pos, act)?
+                .ok_or(format!("expected an expression after '{op}'"))?;
             l = Some(self.add(Node::Or(lhs, r)));
         }
         Ok(l)
     }
 
-    fn and(&mut self, a: &[&str], pos: &mut usize, act: &mut bool) -> Result<Option<usize>, String> {
+    fn and(
+        &mut self,
+        a: &[&str],
+        pos: &mut usize,
+        act: &mut bool,
+    ) -> Result<Option<usize>, String> {
         let mut l: Option<usize> = None;
         loop {
             let Some(&t) = a.get(*pos) else { break };
@@ -598,12 +626,21 @@ impl Find {
         Ok(l)
     }
 
-    fn unary(&mut self, a: &[&str], pos: &mut usize, act: &mut bool) -> Result<Option<usize>, String> {
-        let Some(&t) = a.get(*pos) else { return Ok(None) };
+    fn unary(
+        &mut self,
+        a: &[&str],
+        pos: &mut usize,
+        act: &mut bool,
+    ) -> Result<Option<usize>, String> {
+        let Some(&t) = a.get(*pos) else {
+            return Ok(None);
+        };
         match t {
             "!" | "-not" => {
                 *pos += 1;
-                let e = self.unary(a, pos, act)?.ok_or(format!("expected an expression after '{t}'"))?;
+                let e = self
+                    .unary(a, pos, act)?
+                    .ok_or(format!("expected an expression after '{t}'"))?;
                 Ok(Some(self.add(Node::Not(e))))
             }
             "(" => {
@@ -626,7 +663,13 @@ impl Find {
     }
 
     /// Parses one test, action or global option named `t`.
-    fn primary(&mut self, t: &str, a: &[&str], pos: &mut usize, act: &mut bool) -> Result<usize, String> {
+    fn primary(
+        &mut self,
+        t: &str,
+        a: &[&str],
+        pos: &mut usize,
+        act: &mut bool,
+    ) -> Result<usize, String> {
         let mut arg = || -> Result<&str, String> {
             let v = a.get(*pos).ok_or(format!("missing argument to `{t}'"))?;
             *pos += 1;
@@ -638,7 +681,9 @@ impl Find {
             "-false" => Node::Const(false),
             "-maxdepth" | "-mindepth" => {
                 let v = arg()?;
-                let n = num(v).ok_or(format!("Expected a positive decimal integer argument to {t}, but got '{v}'"))?;
+                let n = num(v).ok_or(format!(
+                    "Expected a positive decimal integer argument to {t}, but got '{v}'"
+                ))?;
                 if t == "-maxdepth" {
                     self.maxdepth = n as usize;
                 } else {
@@ -661,7 +706,11 @@ impl Find {
             "-noleaf" | "-ignore_readdir_race" | "-noignore_readdir_race" => Node::Const(true),
             "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-iwholename" => {
                 let v = arg()?;
-                Node::Name(v.as_bytes().to_vec(), t.starts_with("-i"), !t.ends_with("name") || t.ends_with("wholename"))
+                Node::Name(
+                    v.as_bytes().to_vec(),
+                    t.starts_with("-i"),
+                    !t.ends_with("name") || t.ends_with("wholename"),
+                )
             }
             "-type" | "-xtype" => {
                 let v = arg()?;
@@ -688,7 +737,8 @@ impl Find {
                     Some(b'/') => (b'/', &v[1..]),
                     _ => (b'=', v),
                 };
-                let (f, d) = parse_mode(m).ok_or(format!("invalid mode {}", quoted(v.as_bytes())))?;
+                let (f, d) =
+                    parse_mode(m).ok_or(format!("invalid mode {}", quoted(v.as_bytes())))?;
                 Node::Perm(how, f, d)
             }
             "-user" | "-group" => {
@@ -702,8 +752,18 @@ impl Find {
                 match (id, t) {
                     (Some(id), "-user") => Node::Uid(Cmp(0, id as u64)),
                     (Some(id), _) => Node::Gid(Cmp(0, id as u64)),
-                    (None, "-user") => return Err(format!("{} is not the name of a known user", quoted(v.as_bytes()))),
-                    (None, _) => return Err(format!("{} is not the name of an existing group", quoted(v.as_bytes()))),
+                    (None, "-user") => {
+                        return Err(format!(
+                            "{} is not the name of a known user",
+                            quoted(v.as_bytes())
+                        ))
+                    }
+                    (None, _) => {
+                        return Err(format!(
+                            "{} is not the name of an existing group",
+                            quoted(v.as_bytes())
+                        ))
+                    }
                 }
             }
             "-uid" | "-gid" | "-links" | "-inum" => {
@@ -804,7 +864,8 @@ impl Find {
 
     /// Stats a reference file for -newer/-samefile (follows with -H/-L).
     fn stat_ref(&self, p: &str) -> Result<Meta, String> {
-        let c = CString::new(p).map_err(|_| format!("{}: Invalid argument", quoted(p.as_bytes())))?;
+        let c =
+            CString::new(p).map_err(|_| format!("{}: Invalid argument", quoted(p.as_bytes())))?;
         sys::stat_base(&c, self.follow != b'P')
             .map_err(|e| format!("{}: {}", quoted(p.as_bytes()), sys::errno_text(e)))
     }
@@ -860,11 +921,21 @@ impl Find {
 
     /// Evaluates one entry and, for a directory, its subtree.
     #[allow(clippy::too_many_arguments)]
-    fn visit(&mut self, path: &mut Vec<u8>, start: usize, depth: usize, dir: BorrowedFd<'_>, name: &CStr, m: Meta, followed: bool) {
+    fn visit(
+        &mut self,
+        path: &mut Vec<u8>,
+        start: usize,
+        depth: usize,
+        dir: BorrowedFd<'_>,
+        name: &CStr,
+        m: Meta,
+        followed: bool,
+    ) {
         let is_dir = m.kind() == Kind::Dir;
         let descend = is_dir && depth < self.maxdepth && !(self.xdev && m.dev != self.start_dev);
         if is_dir && self.follow != b'P' {
-            if let Some(&(_, _, len)) = self.ancestors.iter().find(|a| a.0 == m.dev && a.1 == m.ino) {
+            if let Some(&(_, _, len)) = self.ancestors.iter().find(|a| a.0 == m.dev && a.1 == m.ino)
+            {
                 self.flush();
                 eprintln!(
                     "find: File system loop detected; {} is part of the same file system loop as {}.",
@@ -878,7 +949,15 @@ impl Find {
         if !self.depth_first || !descend {
             self.prune = false;
             if depth >= self.mindepth {
-                let e = Ent { path, start, depth, m, dir, name, followed };
+                let e = Ent {
+                    path,
+                    start,
+                    depth,
+                    m,
+                    dir,
+                    name,
+                    followed,
+                };
                 self.eval(self.root, &e);
             }
             if self.prune || self.quit || !descend {
@@ -898,7 +977,10 @@ impl Find {
             Err(e) => self.error(path, e),
             Ok(_) if depth + 1 >= MAX_DEPTH => {
                 self.flush();
-                eprintln!("find: {}: directory nesting deeper than {MAX_DEPTH} levels; not entered", quoted(path));
+                eprintln!(
+                    "find: {}: directory nesting deeper than {MAX_DEPTH} levels; not entered",
+                    quoted(path)
+                );
                 self.status = 1;
             }
             Ok(fd) => {
@@ -933,7 +1015,15 @@ impl Find {
             }
         }
         if self.depth_first && !self.quit && depth >= self.mindepth {
-            let e = Ent { path, start, depth, m, dir, name, followed };
+            let e = Ent {
+                path,
+                start,
+                depth,
+                m,
+                dir,
+                name,
+                followed,
+            };
             self.eval(self.root, &e);
         }
     }
@@ -987,7 +1077,8 @@ impl Find {
             }
             &Node::Age(w, unit, c) => {
                 let t = time_of(m, w);
-                let d = (self.now.0 as i128 - t.0 as i128) * 1_000_000_000 + self.now.1 as i128 - t.1 as i128;
+                let d = (self.now.0 as i128 - t.0 as i128) * 1_000_000_000 + self.now.1 as i128
+                    - t.1 as i128;
                 c.test(d.div_euclid(unit as i128 * 1_000_000_000))
             }
             &Node::Newer(w, r) => time_of(m, w) > r,
@@ -1069,7 +1160,10 @@ impl Find {
         if x.batch.is_empty() {
             return;
         }
-        let mut argv: Vec<Vec<u8>> = x.argv[..x.argv.len() - 1].iter().map(|a| a.as_bytes().to_vec()).collect();
+        let mut argv: Vec<Vec<u8>> = x.argv[..x.argv.len() - 1]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
         argv.append(&mut x.batch);
         x.bytes = 0;
         if self.spawn(&argv, None) != Some(0) {
@@ -1163,7 +1257,15 @@ fn time_text(v: &mut Vec<u8>, t: (i64, u32), k: u8) {
             frac(v, t.1);
         }
         b'T' | b'+' => {
-            fmt_time::strftime(v, if k == b'T' { c"%H:%M:%S" } else { c"%Y-%m-%d+%H:%M:%S" }, &tm);
+            fmt_time::strftime(
+                v,
+                if k == b'T' {
+                    c"%H:%M:%S"
+                } else {
+                    c"%Y-%m-%d+%H:%M:%S"
+                },
+                &tm,
+            );
             frac(v, t.1);
         }
         0 => {
@@ -1246,7 +1348,11 @@ fn printf(out: &mut Vec<u8>, p: &[Pf], e: &Ent<'_>, names: &mut NameCache) {
             } else {
                 kind_letter(m.kind())
             }),
-            b't' | b'a' | b'c' => time_text(&mut v, time_of(m, if conv == b't' { b'm' } else { conv }), 0),
+            b't' | b'a' | b'c' => time_text(
+                &mut v,
+                time_of(m, if conv == b't' { b'm' } else { conv }),
+                0,
+            ),
             _ => {
                 let w = match conv {
                     b'A' => b'a',
