@@ -5,13 +5,14 @@
 /// Appends `s` quoted the way GNU quotes file names in the C locale.
 pub fn shell_quote(out: &mut Vec<u8>, s: &[u8]) {
     let plain = |c: u8| (0x20..0x7f).contains(&c);
-    if s.iter().all(|&c| plain(c)) && s.contains(&b'\'') {
-        if !s.iter().any(|c| b"\"$`\\!".contains(c)) {
-            out.push(b'"');
-            out.extend_from_slice(s);
-            out.push(b'"');
-            return;
-        }
+    if s.iter().all(|&c| plain(c))
+        && s.contains(&b'\'')
+        && !s.iter().any(|c| b"\"$`\\!".contains(c))
+    {
+        out.push(b'"');
+        out.extend_from_slice(s);
+        out.push(b'"');
+        return;
     }
     let mut inq = true;
     out.push(b'\'');

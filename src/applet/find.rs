@@ -42,7 +42,7 @@ use crate::fmt_quote::{escape, pad_num, pad_str, parse_spec, quoted, Spec};
 use crate::fmt_time;
 use crate::sys::{self, Errno, Kind, Meta};
 use crate::users::{self, NameCache};
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd};
+use rustix::fd::{AsRawFd, BorrowedFd};
 use std::ffi::{CStr, CString};
 use std::io::Write;
 
@@ -137,10 +137,6 @@ struct Find {
     /// (dev, ino, path length) of each directory being walked (loop checks).
     ancestors: Vec<(u64, u64, usize)>,
     start_dev: u64,
-}
-
-fn err(msg: &str) -> Result<(), String> {
-    Err(msg.to_string())
 }
 
 /// Runs `chperms find`.
@@ -598,8 +594,7 @@ impl Find {
         act: &mut bool,
     ) -> Result<Option<usize>, String> {
         let mut l: Option<usize> = None;
-        loop {
-            let Some(&t) = a.get(*pos) else { break };
+        while let Some(&t) = a.get(*pos) {
             if matches!(t, "-o" | "-or" | "," | ")") {
                 break;
             }
