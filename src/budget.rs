@@ -49,3 +49,9 @@ const _: () = assert!(MAX_PATTERN_COMPONENTS < 64);
 const _: () = assert!(MAX_RULES <= 64);
 const _: () = assert!(DIRENT_BUF >= 512);
 const _: () = assert!(MAX_DEPTH * (DIRENT_BUF + 8 * MAX_RULES) <= 1024 * 1024);
+
+// stat/find
+
+/// Most bytes of path arguments one `find -exec … {} +` command gets
+/// (well below Linux's `ARG_MAX` share for arguments, so it always runs).
+pub const EXEC_ARG_MAX: usize = 128 * 1024;

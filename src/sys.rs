@@ -518,3 +518,54 @@ mod tests {
         assert_eq!(Kind::from_dtype(0), Kind::Unknown);
     }
 }
+
+// ---- read-only helpers for stat/find ----
+
+/// Opens directory `name` inside `dir`, following a final symlink: only for
+/// `find -L`/`-H`, which the operator asked to follow. Read-only; callers
+/// `fstat` the handle and compare it with what they examined.
+pub fn open_dir_at_follow(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// The birth time of `name` in `dir` from `statx`, or `None` where the
+/// kernel or filesystem does not record it (GNU prints `-` / `0` then).
+pub fn birth_at(dir: BorrowedFd<'_>, name: &CStr, follow: bool) -> Option<(i64, u32)> {
+    use rustix::fs::{statx, StatxFlags};
+    let flags = if follow {
+        AtFlags::empty()
+    } else {
+        AtFlags::SYMLINK_NOFOLLOW
+    };
+    let s = statx(dir, name, flags, StatxFlags::BTIME).ok()?;
+    if s.stx_mask & StatxFlags::BTIME.bits() == 0 {
+        return None;
+    }
+    Some((s.stx_btime.tv_sec, s.stx_btime.tv_nsec))
+}
+
+/// Reads the whole target of a symlink given by an operator path (ambient
+/// authority, read-only: `stat %N`, `find %l` on a start path).
+pub fn readlink_base(path: &CStr, buf: &mut [u8]) -> SysResult<usize> {
+    readlink_at(cwd(), path, buf)
+}
+
+/// True when the directory `name` in `dir` has no entries (`find -empty`).
+pub fn dir_is_empty_at(dir: BorrowedFd<'_>, name: &CStr, follow: bool) -> SysResult<bool> {
+    let fd = if follow {
+        open_dir_at_follow(dir, name)?
+    } else {
+        open_dir_at(dir, name)?
+    };
+    let mut s = DirStream::new(fd);
+    match s.next_entry() {
+        None => Ok(true),
+        Some(Ok(_)) => Ok(false),
+        Some(Err(e)) => Err(e),
+    }
+}
