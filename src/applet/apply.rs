@@ -226,6 +226,19 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
             gid,
         })
     });
+    // An unknown --web-group only matters to a policy that uses {web}; the
+    // compile error then says "needs --web-group", which misled operators
+    // who had passed one: name the group they gave instead.
+    let web_err = |msg: String| -> String {
+        if web.is_none() && msg.contains("needs --web-group") {
+            format!(
+                "unknown group \"{}\" (--web-group): not in /etc/group; {msg}",
+                opts.web_group
+            )
+        } else {
+            msg
+        }
+    };
     let forced_user = match &opts.user {
         None => None,
         Some(u) => Some(
@@ -257,7 +270,7 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
                 chroot: opts.chroot,
                 lenient: false,
             };
-            let pol = policy::compile(&parsed, &ctx)?;
+            let pol = policy::compile(&parsed, &ctx).map_err(web_err)?;
             let path =
                 CString::new(b.as_str()).map_err(|_| format!("policy {source}: bad base"))?;
             sys::open_base_dir(&path).map_err(|e| {
@@ -321,7 +334,7 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
                     chroot: opts.chroot,
                     lenient: false,
                 };
-                let pol = policy::compile(&parsed, &ctx)?;
+                let pol = policy::compile(&parsed, &ctx).map_err(web_err)?;
                 out.push(Target {
                     base: display.into_bytes(),
                     policy: pol,
