@@ -580,7 +580,9 @@ impl Policy {
             if !r.pattern.accepts(states[i]) {
                 continue;
             }
-            if !r.pattern.has_globstar() {
+            // A rule without `**` names this path; so does `P/**` at `P`
+            // itself (the stem: `.ssh/**` says `.ssh` is a directory).
+            if !r.pattern.has_globstar() || states[i] & crate::glob::STEM != 0 {
                 named = true;
             }
             if !r.select.selects(kind) {
