@@ -27,7 +27,7 @@ use std::ffi::CString;
 /// Bring trees into policy (apply), or audit them (check). Without --policy,
 /// the built-in NetServa vhost model is applied to ROOT/VHOST.
 #[argh(
-    example = "Preview, then fix one vhost under /srv:\n  $ chperms {command_name} goldcoast.org --dry-run\n  $ chperms {command_name} goldcoast.org",
+    example = "Preview, then fix one vhost under /srv:\n  $ {command_name} goldcoast.org --dry-run\n  $ {command_name} goldcoast.org",
     example = "Audit every vhost from cron, JSON Lines for tooling:\n  $ chperms check --all --format json",
     example = "Apply an application's policy file:\n  $ chperms apply --policy /etc/chperms/app.json",
     note = "Exit status: 0 everything in policy, 1 an error or an entry refused as unsafe, 2 drift found (check, --dry-run). Run 'chperms policy show' to see the built-in model."
