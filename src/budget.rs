@@ -45,7 +45,7 @@ pub const NAME_CACHE: usize = 16;
 /// Most groups a user can be a member of when checking access.
 pub const MAX_GROUPS: usize = 64;
 
-const _: () = assert!(MAX_PATTERN_COMPONENTS < 64);
+const _: () = assert!(MAX_PATTERN_COMPONENTS < 63); // bit 63 of a glob State is the STEM flag
 const _: () = assert!(MAX_RULES <= 64);
 const _: () = assert!(DIRENT_BUF >= 512);
 const _: () = assert!(MAX_DEPTH * (DIRENT_BUF + 8 * MAX_RULES) <= 1024 * 1024);

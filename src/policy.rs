@@ -306,7 +306,10 @@ fn describe(e: &serde_json_core::de::Error) -> String {
         E::InvalidEscapeSequence | E::EscapedStringIsTooLong => {
             "backslash escapes are not supported in policy strings".into()
         }
-        E::CustomErrorWithMessage(m) => format!("{m}"),
+        // serde-json-core's "custom-error-messages" feature panicked (an
+        // unwrap on a 64-byte string) on serde's long "unknown field"
+        // message, so it is off: unknown keys are named by locate_error.
+        E::CustomError => "a field is unknown, missing or of the wrong type".into(),
         _ => format!("malformed policy ({e:?})"),
     }
 }
@@ -577,7 +580,9 @@ impl Policy {
             if !r.pattern.accepts(states[i]) {
                 continue;
             }
-            if !r.pattern.has_globstar() {
+            // A rule without `**` names this path; so does `P/**` at `P`
+            // itself (the stem: `.ssh/**` says `.ssh` is a directory).
+            if !r.pattern.has_globstar() || states[i] & crate::glob::STEM != 0 {
                 named = true;
             }
             if !r.select.selects(kind) {
