@@ -145,17 +145,6 @@ pub fn open_base_dir(path: &CStr) -> SysResult<OwnedFd> {
     )
 }
 
-/// Opens an operator-given path of any type as an `O_PATH` handle; with
-/// `follow` false the final symlink itself is opened. Ambient authority, like
-/// [`open_base_dir`].
-pub fn open_base_path(path: &CStr, follow: bool) -> SysResult<OwnedFd> {
-    let mut flags = OFlags::PATH | OFlags::CLOEXEC;
-    if !follow {
-        flags |= OFlags::NOFOLLOW;
-    }
-    rustix::fs::open(path, flags, Mode::empty())
-}
-
 /// `stat` of an operator-given path (ambient authority).
 pub fn stat_base(path: &CStr, follow: bool) -> SysResult<Meta> {
     let flags = if follow {
@@ -350,8 +339,6 @@ struct AlignedBuf([u8; DIRENT_BUF]);
 pub struct DirEntry<'a> {
     /// The entry's name (never `.` or `..`).
     pub name: &'a CStr,
-    /// The inode number `getdents64` reported.
-    pub ino: u64,
     /// The type `getdents64` reported (`Unknown` when the fs does not say).
     pub kind: Kind,
 }
@@ -368,22 +355,9 @@ impl DirStream {
         }
     }
 
-    /// Reuses this stream's buffer for another directory.
-    pub fn reset(&mut self, fd: OwnedFd) {
-        self.fd = fd;
-        self.pos = 0;
-        self.len = 0;
-        self.eof = false;
-    }
-
     /// The directory's handle.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
-    }
-
-    /// Gives up the handle (the buffer's content is dropped).
-    pub fn into_fd(self) -> OwnedFd {
-        self.fd
     }
 
     /// The next entry, skipping `.` and `..`; `None` at the end.
@@ -414,15 +388,13 @@ impl DirStream {
                 self.pos = 0;
                 self.len = rc as usize;
             }
-            // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name.
+            // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name (the
+            // inode is not needed: entries are always fstat()ed before use).
             let rec = &self.buf.0[self.pos..self.len];
             if rec.len() < 20 {
                 self.eof = true;
                 return Some(Err(Errno::IO));
             }
-            let ino = u64::from_ne_bytes([
-                rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7],
-            ]);
             let reclen = u16::from_ne_bytes([rec[16], rec[17]]) as usize;
             if reclen < 20 || reclen > rec.len() {
                 self.eof = true;
@@ -449,7 +421,6 @@ impl DirStream {
             };
             return Some(Ok(DirEntry {
                 name,
-                ino,
                 kind: Kind::from_dtype(dtype),
             }));
         }
@@ -496,26 +467,6 @@ pub fn errno_text(e: Errno) -> &'static str {
         Errno::PIPE => "Broken pipe",
         Errno::TIMEDOUT => "Connection timed out",
         _ => "Unknown error",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn proc_fd_path_formats_numbers() {
-        let mut b = [0u8; 32];
-        assert_eq!(proc_fd_path(7, &mut b).to_bytes(), b"/proc/self/fd/7");
-        assert_eq!(proc_fd_path(1023, &mut b).to_bytes(), b"/proc/self/fd/1023");
-    }
-
-    #[test]
-    fn kinds_from_mode_and_dtype_agree() {
-        assert_eq!(Kind::from_mode(0o040755), Kind::Dir);
-        assert_eq!(Kind::from_mode(0o100644), Kind::File);
-        assert_eq!(Kind::from_dtype(10), Kind::Symlink);
-        assert_eq!(Kind::from_dtype(0), Kind::Unknown);
     }
 }
 
@@ -567,5 +518,25 @@ pub fn dir_is_empty_at(dir: BorrowedFd<'_>, name: &CStr, follow: bool) -> SysRes
         None => Ok(true),
         Some(Ok(_)) => Ok(false),
         Some(Err(e)) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_fd_path_formats_numbers() {
+        let mut b = [0u8; 32];
+        assert_eq!(proc_fd_path(7, &mut b).to_bytes(), b"/proc/self/fd/7");
+        assert_eq!(proc_fd_path(1023, &mut b).to_bytes(), b"/proc/self/fd/1023");
+    }
+
+    #[test]
+    fn kinds_from_mode_and_dtype_agree() {
+        assert_eq!(Kind::from_mode(0o040755), Kind::Dir);
+        assert_eq!(Kind::from_mode(0o100644), Kind::File);
+        assert_eq!(Kind::from_dtype(10), Kind::Symlink);
+        assert_eq!(Kind::from_dtype(0), Kind::Unknown);
     }
 }
