@@ -518,3 +518,54 @@ mod tests {
         assert_eq!(Kind::from_dtype(0), Kind::Unknown);
     }
 }
+
+// ---- helpers for access/mkdir ----
+
+/// The POSIX ACL xattr the kernel consults instead of the group bits when a
+/// file or directory carries an extended ACL (`setfacl`).
+pub const XATTR_POSIX_ACL_ACCESS: &CStr = c"system.posix_acl_access";
+
+/// True when the object behind `fd` has extended attribute `name`. Works on
+/// `O_PATH` handles too: `fgetxattr` refuses those (`EBADF`), so the
+/// fallback asks through `/proc/self/fd/N`, which names exactly this handle's
+/// object. A filesystem without xattrs (`ENOTSUP`) has none.
+pub fn has_xattr_fd<Fd: AsFd>(fd: Fd, name: &CStr) -> SysResult<bool> {
+    let raw = fd.as_fd().as_raw_fd();
+    // SAFETY: a size-0 query with a null buffer only returns the value's
+    // length; fd is open and name NUL-terminated.
+    let mut rc = unsafe { libc::fgetxattr(raw, name.as_ptr(), std::ptr::null_mut(), 0) };
+    if rc < 0 && last_errno() == Errno::BADF {
+        let mut buf = [0u8; 32];
+        let path = proc_fd_path(raw, &mut buf);
+        // SAFETY: as above, with a NUL-terminated path.
+        rc = unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+    }
+    if rc >= 0 {
+        return Ok(true);
+    }
+    match last_errno() {
+        Errno::NODATA | Errno::OPNOTSUPP => Ok(false),
+        e => Err(e),
+    }
+}
+
+/// Whether `fs.protected_symlinks` is on: then the kernel refuses to follow
+/// a symlink in a sticky world-writable directory unless the follower or the
+/// directory's owner owns the link. Unknown (no `/proc`) counts as on, the
+/// default of every distribution.
+pub fn protected_symlinks() -> bool {
+    std::fs::read("/proc/sys/fs/protected_symlinks").map_or(true, |v| v.first() != Some(&b'0'))
+}
+
+/// The process's umask (read by setting and restoring it; chperms is single
+/// threaded).
+pub fn current_umask() -> u32 {
+    let old = rustix::process::umask(Mode::from_raw_mode(0o022));
+    rustix::process::umask(old);
+    old.bits() as u32
+}
+
+/// The effective uid of this process (the owner of what it creates).
+pub fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
