@@ -58,7 +58,8 @@ use std::io::Write;
     note = "Symlinks are followed only above the last component, when root owns the link and its directory and no one else can write there. -m is exact (umask ignored); setuid is refused."
 )]
 struct Args {
-    /// owner by name or uid; OWNER:GROUP sets the group too
+    /// owner by name or uid; OWNER:GROUP sets the group too, OWNER: the
+    /// owner's login group
     #[argh(option, short = 'o')]
     owner: Option<String>,
     /// group by name or gid
@@ -173,26 +174,26 @@ pub fn main(args: &[&str]) -> i32 {
 /// Resolves owner, group and mode before anything is touched: an unknown
 /// name or a bad mode fails the whole command with nothing changed.
 fn want_of(a: &Args) -> Result<Want, String> {
-    let (owner, og) = match a
-        .owner
-        .as_deref()
-        .map(|o| o.split_once(':').unwrap_or((o, "")))
-    {
-        Some((o, g)) => (Some(o), Some(g).filter(|g| !g.is_empty())),
+    // OWNER, OWNER:GROUP, or OWNER: (the owner's login group), like chown.
+    let (owner, og) = match a.owner.as_deref() {
+        Some(o) => match o.split_once(':') {
+            Some((o, g)) => (Some(o), Some(g)),
+            None => (Some(o), None),
+        },
         None => (None, None),
     };
     if og.is_some() && a.group.is_some() {
         return Err("group given twice (-o OWNER:GROUP and -g)".into());
     }
-    let uid = match owner {
-        Some(o) => Some(
-            users::resolve_user(o)
-                .ok_or(format!("unknown user '{o}'"))?
-                .0,
-        ),
-        None => None,
+    let (uid, login_gid) = match owner {
+        Some(o) => {
+            let (u, g) = users::resolve_user(o).ok_or(format!("unknown user '{o}'"))?;
+            (Some(u), g)
+        }
+        None => (None, None),
     };
     let gid = match og.or(a.group.as_deref()) {
+        Some("") => Some(login_gid.ok_or("OWNER: needs a user with a login group")?),
         Some(g) => Some(users::resolve_group(g).ok_or(format!("unknown group '{g}'"))?),
         None => None,
     };
