@@ -208,7 +208,7 @@ fn root_only_symlink_is_followed() {
     let o = common::run([
         "mkdir",
         "-o",
-        "chpv2",
+        "chpv2:",
         "-m",
         "0750",
         "-p",
