@@ -499,26 +499,6 @@ pub fn errno_text(e: Errno) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn proc_fd_path_formats_numbers() {
-        let mut b = [0u8; 32];
-        assert_eq!(proc_fd_path(7, &mut b).to_bytes(), b"/proc/self/fd/7");
-        assert_eq!(proc_fd_path(1023, &mut b).to_bytes(), b"/proc/self/fd/1023");
-    }
-
-    #[test]
-    fn kinds_from_mode_and_dtype_agree() {
-        assert_eq!(Kind::from_mode(0o040755), Kind::Dir);
-        assert_eq!(Kind::from_mode(0o100644), Kind::File);
-        assert_eq!(Kind::from_dtype(10), Kind::Symlink);
-        assert_eq!(Kind::from_dtype(0), Kind::Unknown);
-    }
-}
-
 // ---- helpers for access/mkdir ----
 
 /// The POSIX ACL xattr the kernel consults instead of the group bits when a
@@ -568,4 +548,24 @@ pub fn current_umask() -> u32 {
 /// The effective uid of this process (the owner of what it creates).
 pub fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_fd_path_formats_numbers() {
+        let mut b = [0u8; 32];
+        assert_eq!(proc_fd_path(7, &mut b).to_bytes(), b"/proc/self/fd/7");
+        assert_eq!(proc_fd_path(1023, &mut b).to_bytes(), b"/proc/self/fd/1023");
+    }
+
+    #[test]
+    fn kinds_from_mode_and_dtype_agree() {
+        assert_eq!(Kind::from_mode(0o040755), Kind::Dir);
+        assert_eq!(Kind::from_mode(0o100644), Kind::File);
+        assert_eq!(Kind::from_dtype(10), Kind::Symlink);
+        assert_eq!(Kind::from_dtype(0), Kind::Unknown);
+    }
 }
