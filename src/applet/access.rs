@@ -23,6 +23,7 @@ use crate::budget::{MAX_GROUPS, MAX_SYMLINKS, PATH_MAX, RESOLVE_BUF, RESOLVE_LEV
 use crate::output::{json_str, mode_text, Format};
 use crate::sys::{self, Errno, Kind, Meta};
 use crate::users::{self, NameCache};
+use crate::{model, policy};
 use argh::FromArgs;
 use rustix::fd::{AsFd, OwnedFd};
 use std::fmt::Write as _;
@@ -55,6 +56,9 @@ struct Args {
     #[argh(positional)]
     paths: Vec<String>,
 }
+
+/// The uid/gid standing for a vhost user that could not be discovered.
+const UNKNOWN: u32 = u32::MAX - 1;
 
 /// The user whose access is explained, with the groups `initgroups` gives it.
 struct Subject {
@@ -641,61 +645,6 @@ fn verdict(cx: &mut Ctx, arg: &str, end: &End, levels: &[Level], path: &[u8]) ->
     status
 }
 
-/// Owner or group as the model names it.
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Who {
-    /// The vhost user (`U`).
-    User,
-    /// The vhost user's primary group (`U:U`).
-    UserGroup,
-    /// The web server's group (`W`).
-    Web,
-    Root,
-}
-
-/// What SPEC §3 wants for `rel` (components below the vhost top) — owner,
-/// group, mode. `sysadm` is the uid-1000 mail vhost whose `web` is 02750.
-// MODEL: once src/model.rs lands, ask crate::model for the expected entry of
-// `rel` instead of this copy of the table (the `--chroot` top is not modelled
-// here).
-fn model_wants(rel: &[&[u8]], dir: bool, sysadm: bool) -> (Who, Who, u32) {
-    use Who::*;
-    let n = rel.len();
-    let r = |i: usize| rel.get(i).copied().unwrap_or(b"");
-    let last = r(n.wrapping_sub(1));
-    let private =
-        matches!(r(0), b".ssh" | b".gnupg") || (r(0) == b".rc" && matches!(r(1), b"bin" | b"www"));
-    let lib_sh = n >= 5 && rel[..5] == [b"web" as &[u8], b"app", b"public", b"lib", b"sh"];
-    let web = |i: usize| r(0) == b"web" && n == i;
-    if dir {
-        return match () {
-            _ if private && !(r(0) == b".rc" && n == 1) => (User, UserGroup, 0o700),
-            _ if r(0) == b"msg" => (User, UserGroup, 0o750),
-            _ if lib_sh => (Root, Root, 0o700),
-            _ if web(1) && !sysadm => (User, Web, 0o755),
-            _ if web(2) && r(1) == b"log" => (User, Web, 0o2770),
-            _ => (User, Web, 0o2750),
-        };
-    }
-    match () {
-        _ if private && r(0) != b".rc" => (User, UserGroup, 0o600),
-        _ if private => (User, UserGroup, 0o700),
-        _ if r(0) == b"msg" => (User, UserGroup, 0o640),
-        _ if lib_sh && n == 6 && last == b"index.html" => (Root, Web, 0o640),
-        _ if lib_sh => (Root, Root, 0o700),
-        _ if web(3) && r(1) == b"log" && last.ends_with(b".log") => (User, Web, 0o660),
-        _ if web(3) && r(1) == b"run" => (User, Web, 0o660),
-        _ if last.ends_with(b".sh") => (User, Web, 0o700),
-        _ if n > 3
-            && rel[..3] == [b"web" as &[u8], b"app", b"public"]
-            && matches!(last, b"configuration.php" | b"wp-config.php") =>
-        {
-            (User, Web, 0o400)
-        }
-        _ => (User, Web, 0o640),
-    }
-}
-
 /// The model's view of the denying component, when it lies in a vhost
 /// directly under `--root`: what the model wants there and whether applying
 /// it would let the subject through.
@@ -736,38 +685,43 @@ fn suggestion(
             .flatten()
     });
     let dir = meta.kind() == Kind::Dir;
-    let (wo, wg, mode) = model_wants(&rel, dir, user.as_ref().is_some_and(|u| u.uid == 1000));
-    let web = users::group_by_name("www-data").map(|g| g.gid);
-    let id = |w: Who, group: bool| -> Option<u32> {
-        match w {
-            Who::Root => Some(0),
-            Who::User => user.as_ref().map(|u| u.uid),
-            Who::UserGroup => user.as_ref().map(|u| u.gid),
-            Who::Web => {
-                if group {
-                    web
-                } else {
-                    None
-                }
-            }
-        }
+    // The built-in model (src/model.rs) decides; an undiscoverable vhost
+    // user stands in as a placeholder id that is printed as such.
+    let stand_in = users::User {
+        name: users::Name::try_from("<vhost user>").unwrap_or_default(),
+        uid: UNKNOWN,
+        gid: UNKNOWN,
     };
-    let (uid, gid) = (id(wo, false), id(wg, true));
-    let txt = |cx: &mut Ctx, w: Who, v: Option<u32>, group: bool| -> String {
-        match (v, group) {
-            (Some(v), false) => cx.names.user_text(v).as_str().into(),
-            (Some(v), true) => cx.names.group_text(v).as_str().into(),
-            _ if w == Who::Web => "www-data".into(),
-            _ if group => "<vhost user's group>".into(),
-            _ => "<vhost user>".into(),
-        }
+    let web = users::group_by_name("www-data");
+    let parsed = policy::parse(model::NETSERVA_JSON.as_bytes(), "built-in").ok()?;
+    let ctx = policy::Context {
+        user: Some(user.as_ref().unwrap_or(&stand_in)),
+        web: web.as_ref(),
+        chroot: false,
+        lenient: false,
     };
-    let wants = format!(
-        "{}:{} {}",
-        txt(cx, wo, uid, false),
-        txt(cx, wg, gid, true),
-        mode_text(mode)
-    );
+    let rel: Vec<String> = rel
+        .iter()
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let want = policy::compile(&parsed, &ctx)
+        .ok()?
+        .expect_path(&rel.join("/"), meta.kind());
+    let mode = want.mode?.0;
+    let uid = want.uid.map_or(meta.uid, |u| u.0);
+    let gid = want.gid.map_or(meta.gid, |g| g.0);
+    let (un, gn) = (cx.names.user_text(uid), cx.names.group_text(gid));
+    let un = if uid == UNKNOWN {
+        "<vhost user>"
+    } else {
+        un.as_str()
+    };
+    let gn = if gid == UNKNOWN {
+        "<vhost user's group>"
+    } else {
+        gn.as_str()
+    };
+    let wants = format!("{un}:{gn} {}", mode_text(mode));
     let cmd = if cx.root.trim_end_matches('/') == "/srv" {
         format!("chperms {vname}")
     } else {
@@ -778,15 +732,8 @@ fn suggestion(
     } else {
         cmd
     };
-    let same = uid == Some(meta.uid) && gid == Some(meta.gid) && mode == meta.perm();
-    // With unknown ids, judge the model's answer by the class it would give.
-    let allows = cx.who.allows(
-        uid.unwrap_or(u32::MAX - 1),
-        gid.unwrap_or(u32::MAX - 1),
-        mode,
-        dir,
-        need,
-    );
+    let same = uid == meta.uid && gid == meta.gid && mode == meta.perm();
+    let allows = cx.who.allows(uid, gid, mode, dir, need);
     Some(if same {
         format!(
             "this is what the model wants ({wants}): {} is kept out by design",
@@ -805,57 +752,6 @@ fn suggestion(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn wants(p: &str, dir: bool) -> (Who, Who, u32) {
-        let v: Vec<&[u8]> = p
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::as_bytes)
-            .collect();
-        model_wants(&v, dir, false)
-    }
-
-    #[test]
-    fn model_table_matches_spec_section_3() {
-        use Who::*;
-        assert_eq!(wants("", true), (User, Web, 0o2750));
-        assert_eq!(wants("web", true), (User, Web, 0o755));
-        assert_eq!(model_wants(&[b"web"], true, true), (User, Web, 0o2750));
-        for d in [
-            "web/app",
-            "web/app/public",
-            "web/app/public/.well-known",
-            "web/app/public/.well-known/acme-challenge",
-            "web/run",
-            "web/tmp",
-            ".rc",
-        ] {
-            assert_eq!(wants(d, true), (User, Web, 0o2750), "{d}");
-        }
-        assert_eq!(wants("web/log", true), (User, Web, 0o2770));
-        assert_eq!(wants(".ssh", true), (User, UserGroup, 0o700));
-        assert_eq!(wants(".rc/bin", true), (User, UserGroup, 0o700));
-        assert_eq!(wants("msg", true), (User, UserGroup, 0o750));
-        assert_eq!(wants("web/app/public/lib/sh", true), (Root, Root, 0o700));
-        assert_eq!(
-            wants("web/app/public/.well-known/acme-challenge/t", false),
-            (User, Web, 0o640)
-        );
-        assert_eq!(
-            wants(".ssh/authorized_keys", false),
-            (User, UserGroup, 0o600)
-        );
-        assert_eq!(wants("web/log/access.log", false), (User, Web, 0o660));
-        assert_eq!(
-            wants("web/app/public/lib/sh/index.html", false),
-            (Root, Web, 0o640)
-        );
-        assert_eq!(
-            wants("web/app/public/wp-config.php", false),
-            (User, Web, 0o400)
-        );
-        assert_eq!(wants("web/app/x.sh", false), (User, Web, 0o700));
-    }
 
     #[test]
     fn ls_modes_show_special_bits() {
