@@ -529,6 +529,19 @@ pub fn has_xattr_fd<Fd: AsFd>(fd: Fd, name: &CStr) -> SysResult<bool> {
     }
 }
 
+/// Opens directory `name` inside `dir` as an `O_PATH` handle (refusing a
+/// symlink or a non-directory like [`open_dir_at`]). Looking up through it
+/// needs only search permission, as the kernel's own path walk does, so
+/// `access` run by a non-root operator examines what it can reach.
+pub fn open_dir_path_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
 /// Whether `fs.protected_symlinks` is on: then the kernel refuses to follow
 /// a symlink in a sticky world-writable directory unless the follower or the
 /// directory's owner owns the link. Unknown (no `/proc`) counts as on, the

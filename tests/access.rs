@@ -396,3 +396,27 @@ fn help_shows_an_example_and_unknown_user_is_an_error() {
     let o = common::run(["access", "--bogus", "/"]);
     assert_eq!(code(&o), 1);
 }
+
+#[test]
+fn a_user_can_check_itself_without_root() {
+    if std::env::var_os("CHPERMS_RUNNER").is_some_and(|r| !r.is_empty()) {
+        return;
+    }
+    let t = TempDir::new("access-self");
+    let (srv, f) = acme_vhost(&t);
+    let o = Command::new("setpriv")
+        .args([
+            "--reuid",
+            "www-data",
+            "--regid",
+            "www-data",
+            "--init-groups",
+            "--",
+        ])
+        .arg(common::bin())
+        .args(["access", "--root", &srv, &f])
+        .output()
+        .expect("setpriv");
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("allowed: www-data can read"));
+}

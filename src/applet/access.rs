@@ -7,7 +7,8 @@
 //!
 //! The path is resolved the way the kernel resolves it for that user: from
 //! `/` (or the current directory for a relative path), one component at a
-//! time, each directory opened relative to the previous handle, symlinks
+//! time, each directory opened (`O_PATH`, so search permission suffices and
+//! a non-root operator can check itself) relative to the previous handle, symlinks
 //! followed like a lookup does (at most 40, `fs.protected_symlinks`
 //! honoured), `.` and `..` walked physically. Every directory searched needs
 //! `x` for the class (owner / group / other) that applies to USER; the target
@@ -291,7 +292,7 @@ fn walk(cx: &mut Ctx, arg: &[u8], levels: &mut Vec<Level>, path: &mut Vec<u8>) -
             continue;
         }
         if name == b".." {
-            match sys::open_dir_at(fd.as_fd(), c"..").and_then(|f| Ok((sys::fstat(&f)?, f))) {
+            match sys::open_dir_path_at(fd.as_fd(), c"..").and_then(|f| Ok((sys::fstat(&f)?, f))) {
                 Ok((m, f)) => {
                     fd = f;
                     if levels.len() > 1 {
@@ -367,7 +368,7 @@ fn walk(cx: &mut Ctx, arg: &[u8], levels: &mut Vec<Level>, path: &mut Vec<u8>) -
             }
             Kind::Dir => {
                 let opened =
-                    sys::open_dir_at(fd.as_fd(), &c).and_then(|f| Ok((sys::fstat(&f)?, f)));
+                    sys::open_dir_path_at(fd.as_fd(), &c).and_then(|f| Ok((sys::fstat(&f)?, f)));
                 let (m, f) = match opened {
                     Ok(x) => x,
                     Err(e) => return End::Error(joined(path, &name), e),
@@ -420,9 +421,9 @@ fn start(absolute: bool, levels: &mut Vec<Level>, path: &mut Vec<u8>) -> Result<
     path.clear();
     path.push(if absolute { b'/' } else { b'.' });
     let fd = if absolute {
-        sys::open_base_dir(c"/")?
+        sys::open_base_path(c"/", true)?
     } else {
-        sys::open_dir_at(sys::cwd(), c".")?
+        sys::open_dir_path_at(sys::cwd(), c".")?
     };
     let meta = sys::fstat(&fd)?;
     levels.push(Level {
