@@ -7,18 +7,25 @@
 //!
 //! The path is resolved the way the kernel resolves it for that user: from
 //! `/` (or the current directory for a relative path), one component at a
-//! time, each directory opened (`O_PATH`, so search permission suffices and
-//! a non-root operator can check itself) relative to the previous handle, symlinks
-//! followed like a lookup does (at most 40, `fs.protected_symlinks`
-//! honoured), `.` and `..` walked physically. Every directory searched needs
-//! `x` for the class (owner / group / other) that applies to USER; the target
-//! needs `r` (or `w` with `--write`). Root has `CAP_DAC_OVERRIDE`: it may
-//! read, write and search anything.
+//! time, each directory opened with `O_PATH` relative to the previous handle
+//! (search permission suffices, so a non-root user can check itself),
+//! symlinks followed like a lookup does (at most 40, `fs.protected_symlinks`
+//! honoured), `.` and `..` walked physically. Every component looked up needs
+//! `x` on its directory for the class (root / owner / group / other) that
+//! applies to USER; the target needs `r` (or `w` with `--write`). Root has
+//! `CAP_DAC_OVERRIDE`: it may read, write and search anything.
+//!
+//! Lines show the physical path (after symlinks; relative paths start at
+//! `.`). When the denying component lies in a vhost directly under `--root`,
+//! the verdict quotes the built-in model ([`crate::model`]) for it: run
+//! `chperms VHOST` when the model would let USER through, or "by design"
+//! when it would not.
 //!
 //! Deviations and limits: a directory target is checked for `r` (list) or
 //! `w` (create entries); POSIX ACLs are detected and reported, not evaluated
 //! (the verdict then says the kernel may answer differently); read-only
-//! mounts, immutable files and LSMs (SELinux, AppArmor) are not consulted.
+//! mounts, immutable files and LSMs (SELinux, AppArmor) are not consulted;
+//! the uid-based `--chroot` variant of the model is not assumed.
 
 use crate::budget::{MAX_GROUPS, MAX_SYMLINKS, PATH_MAX, RESOLVE_BUF, RESOLVE_LEVELS};
 use crate::output::{json_str, mode_text, Format};
