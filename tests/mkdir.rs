@@ -332,3 +332,14 @@ fn help_shows_an_example() {
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("chperms mkdir -o wegweiser -g www-data -m 0775 -p"));
 }
+
+#[test]
+fn root_directory_is_never_re_owned() {
+    let before = common::ugm(Path::new("/"));
+    for target in ["/", "/tmp/..", "//."] {
+        let o = common::run(["mkdir", "-o", "chpv1", "-m", "0777", target]);
+        assert_eq!(code(&o), 1, "{target}");
+        assert!(stderr(&o).contains("refusing"), "{}", stderr(&o));
+    }
+    assert_eq!(common::ugm(Path::new("/")), before);
+}

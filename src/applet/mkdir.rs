@@ -376,6 +376,16 @@ fn ensure(cx: &mut Ctx, arg: &[u8]) -> Result<(), Fail> {
         }
     }
     if !fresh {
+        // `chperms mkdir -o app -m 0775 $BASE/` with an empty BASE must not
+        // re-own the root directory.
+        let here = sys::fstat(&fd).map_err(|e| fail(&shown, e))?;
+        let root = start(true).and_then(sys::fstat);
+        if root.is_ok_and(|r| r.same_object(&here)) {
+            return Err(Fail(
+                shown,
+                "is the root directory: refusing to change it".into(),
+            ));
+        }
         correct(cx, &fd, &shown)?;
     }
     Ok(())
