@@ -145,6 +145,17 @@ pub fn open_base_dir(path: &CStr) -> SysResult<OwnedFd> {
     )
 }
 
+/// Opens an operator-given path of any type as an `O_PATH` handle; with
+/// `follow` false the final symlink itself is opened. Ambient authority, like
+/// [`open_base_dir`].
+pub fn open_base_path(path: &CStr, follow: bool) -> SysResult<OwnedFd> {
+    let mut flags = OFlags::PATH | OFlags::CLOEXEC;
+    if !follow {
+        flags |= OFlags::NOFOLLOW;
+    }
+    rustix::fs::open(path, flags, Mode::empty())
+}
+
 /// `stat` of an operator-given path (ambient authority).
 pub fn stat_base(path: &CStr, follow: bool) -> SysResult<Meta> {
     let flags = if follow {
@@ -519,6 +530,70 @@ pub fn dir_is_empty_at(dir: BorrowedFd<'_>, name: &CStr, follow: bool) -> SysRes
         Some(Ok(_)) => Ok(false),
         Some(Err(e)) => Err(e),
     }
+}
+
+// ---- helpers for access/mkdir ----
+
+/// The POSIX ACL xattr the kernel consults instead of the group bits when a
+/// file or directory carries an extended ACL (`setfacl`).
+pub const XATTR_POSIX_ACL_ACCESS: &CStr = c"system.posix_acl_access";
+
+/// True when the object behind `fd` has extended attribute `name`. Works on
+/// `O_PATH` handles too: `fgetxattr` refuses those (`EBADF`), so the
+/// fallback asks through `/proc/self/fd/N`, which names exactly this handle's
+/// object. A filesystem without xattrs (`ENOTSUP`) has none.
+pub fn has_xattr_fd<Fd: AsFd>(fd: Fd, name: &CStr) -> SysResult<bool> {
+    let raw = fd.as_fd().as_raw_fd();
+    // SAFETY: a size-0 query with a null buffer only returns the value's
+    // length; fd is open and name NUL-terminated.
+    let mut rc = unsafe { libc::fgetxattr(raw, name.as_ptr(), std::ptr::null_mut(), 0) };
+    if rc < 0 && last_errno() == Errno::BADF {
+        let mut buf = [0u8; 32];
+        let path = proc_fd_path(raw, &mut buf);
+        // SAFETY: as above, with a NUL-terminated path.
+        rc = unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+    }
+    if rc >= 0 {
+        return Ok(true);
+    }
+    match last_errno() {
+        Errno::NODATA | Errno::OPNOTSUPP => Ok(false),
+        e => Err(e),
+    }
+}
+
+/// Opens directory `name` inside `dir` as an `O_PATH` handle (refusing a
+/// symlink or a non-directory like [`open_dir_at`]). Looking up through it
+/// needs only search permission, as the kernel's own path walk does, so
+/// `access` run by a non-root operator examines what it can reach.
+pub fn open_dir_path_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Whether `fs.protected_symlinks` is on: then the kernel refuses to follow
+/// a symlink in a sticky world-writable directory unless the follower or the
+/// directory's owner owns the link. Unknown (no `/proc`) counts as on, the
+/// default of every distribution.
+pub fn protected_symlinks() -> bool {
+    std::fs::read("/proc/sys/fs/protected_symlinks").map_or(true, |v| v.first() != Some(&b'0'))
+}
+
+/// The process's umask (read by setting and restoring it; chperms is single
+/// threaded).
+pub fn current_umask() -> u32 {
+    let old = rustix::process::umask(Mode::from_raw_mode(0o022));
+    rustix::process::umask(old);
+    old.bits() as u32
+}
+
+/// The effective uid of this process (the owner of what it creates).
+pub fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
 }
 
 #[cfg(test)]
