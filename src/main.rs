@@ -11,6 +11,8 @@
 
 mod applet;
 mod budget;
+mod fmt_quote;
+mod fmt_time;
 mod glob;
 mod model;
 mod output;
