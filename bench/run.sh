@@ -110,7 +110,7 @@ S_PIPE='chown -R "$U:$W" "$V" && find "$V" -type d -exec chmod 2750 {} + && find
 
 machine() {
 	cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
-	fs=$(stat -f -c %T "$WORK")
+	fs=$(findmnt -no FSTYPE -T "$WORK" 2>/dev/null || stat -f -c %T "$WORK")
 	echo "Machine: $(nproc) CPUs ($cpu), Linux $(uname -r), $fs; $(date -u '+%Y-%m-%d %H:%M UTC')."
 	echo "Binary: \`${BENCH_BIN}\` ($(stat -c %s "$BIN") bytes$( [ "$BENCH_BIN" = "$MUSL" ] && echo ', static musl, opt-level z' || echo ', NOT the static musl build: RSS is not the shipped figure'))."
 }
