@@ -293,6 +293,9 @@ impl Walker<'_> {
             }
             Kind::File | Kind::Socket | Kind::Fifo => {}
         }
+        if self.other_fs(&meta) {
+            return;
+        }
         let (exp, _) = self.policy.expect(states, active, kind);
         let differs = self.differs(&meta, &exp);
         if kind == Kind::File {
@@ -361,6 +364,9 @@ impl Walker<'_> {
             }
         };
         self.report.summary.checked += 1;
+        if self.other_fs(&meta) {
+            return;
+        }
         let (exp, _) = self.policy.expect(states, active, Kind::File);
         if !self.differs(&meta, &exp) {
             self.predict_change = false;
@@ -371,6 +377,17 @@ impl Walker<'_> {
             return;
         }
         self.settle(Handle::Path(fd.as_fd()), &meta, &exp);
+    }
+
+    /// True (and noted) when a non-directory lives on another filesystem: a
+    /// single file bind-mounted into the tree is as foreign as a mounted
+    /// directory (SPEC §5.4).
+    fn other_fs(&mut self, meta: &Meta) -> bool {
+        if meta.dev != self.base_dev && !self.opts.cross_mounts {
+            self.note_mount();
+            return true;
+        }
+        false
     }
 
     /// True when `meta` differs from what `exp` wants.
