@@ -210,8 +210,8 @@ pub fn fstat<Fd: AsFd>(fd: Fd) -> SysResult<Meta> {
 /// with `fchownat(fd, "", AT_EMPTY_PATH)`.
 pub fn chown_fd<Fd: AsFd>(fd: Fd, uid: Option<u32>, gid: Option<u32>) -> SysResult<()> {
     // SAFETY: from_raw on plain integers is how rustix spells "this id".
-    let owner = uid.map(|u| unsafe { rustix::process::Uid::from_raw(u) });
-    let group = gid.map(|g| unsafe { rustix::process::Gid::from_raw(g) });
+    let owner = uid.map(rustix::process::Uid::from_raw);
+    let group = gid.map(rustix::process::Gid::from_raw);
     rustix::fs::chownat(fd, c"", owner, group, AtFlags::EMPTY_PATH)
 }
 

@@ -1,1 +1,673 @@
-//! Being written.
+//! The tree engine: applies (or audits) a compiled [`Policy`] below one open
+//! base directory, safely, as root, while untrusted users may be changing the
+//! tree (SPEC §5).
+//!
+//! How the safety rules are kept:
+//! - The walk starts from a held directory handle; every later syscall gets
+//!   *(held directory fd, one name)* — see [`crate::sys`]. Directories are
+//!   opened with `O_NOFOLLOW|O_DIRECTORY`: a directory swapped for a symlink
+//!   makes the open fail, it is never followed.
+//! - A directory is examined with `fstat` on its own handle and changed with
+//!   `fchown`/`fchmod` on it. Anything else is examined with `fstatat(..,
+//!   AT_SYMLINK_NOFOLLOW)` and, only when it needs a change, opened `O_PATH|
+//!   O_NOFOLLOW` (which never runs a FIFO's or device's open), `fstat`ed, and
+//!   changed through that handle only if it is still the same object, of the
+//!   same type, with one link.
+//! - Symlinks are never changed. A symlink or device where a rule without
+//!   `**` names a path is refused (exit 1); device nodes are never changed.
+//! - Another filesystem (`st_dev` differs from the base's) is neither
+//!   changed nor entered unless `cross_mounts` is set.
+//! - When owner and mode both change, the mode is first narrowed to what both
+//!   the old and the new mode allow, then the owner changes, then the final
+//!   mode is set: never a moment more open than both.
+//! - Memory: one [`Level`] (a [`DIRENT_BUF`] and the rules' states) per open
+//!   directory, at most [`MAX_DEPTH`] of them; no allocation per entry.
+
+use crate::budget::{MAX_DEPTH, MAX_RULES, PATH_MAX};
+use crate::glob::State;
+use crate::output::{mode_text, Action, Finding, Kind as FKind, Report};
+use crate::policy::{Expect, Policy, Select};
+use crate::sys::{self, DirStream, Errno, Kind, Meta};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::ffi::CStr;
+use std::fmt::Write as _;
+
+/// How a walk behaves.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WalkOpts {
+    /// Change what differs (apply, `check --fix`); otherwise only report.
+    pub fix: bool,
+    /// Enter and change other filesystems mounted inside the tree.
+    pub cross_mounts: bool,
+}
+
+/// One open directory on the walk's stack.
+///
+/// Invariant: `path_len` is the length of this directory's display path in
+/// `Walker::path`; `states[i]` is rule `i`'s NFA state for this directory
+/// and bit `i` of `active` is set iff `states[i] != 0`.
+struct Level {
+    stream: DirStream,
+    path_len: usize,
+    states: [State; MAX_RULES],
+    active: u64,
+}
+
+/// The state of one walk.
+struct Walker<'a> {
+    policy: &'a Policy,
+    opts: WalkOpts,
+    report: &'a mut Report,
+    /// Display path of the entry being examined (base path + relative).
+    path: Vec<u8>,
+    base_dev: u64,
+}
+
+/// A handle to an entry: directories are opened for reading (and can be
+/// `fchmod`ed); anything else is an `O_PATH` handle.
+enum Handle<'f> {
+    Dir(BorrowedFd<'f>),
+    Path(BorrowedFd<'f>),
+}
+
+/// Walks the tree below `base` (an open directory whose display path is
+/// `base_path`), applying or auditing `policy`. Findings and counts go to
+/// `report`.
+pub fn walk(policy: &Policy, base: OwnedFd, base_path: &[u8], opts: WalkOpts, report: &mut Report) {
+    let mut w = Walker {
+        policy,
+        opts,
+        report,
+        path: Vec::with_capacity(PATH_MAX),
+        base_dev: 0,
+    };
+    w.path.extend_from_slice(base_path);
+    let meta = match sys::fstat(&base) {
+        Ok(m) => m,
+        Err(e) => {
+            w.fail("cannot examine", e);
+            return;
+        }
+    };
+    w.base_dev = meta.dev;
+    let mut states = [0 as State; MAX_RULES];
+    let active = policy.initial_states(&mut states);
+    w.report.summary.checked += 1;
+    let (exp, _) = policy.expect(&states, active, Kind::Dir);
+    w.settle(Handle::Dir(base.as_fd()), &meta, &exp);
+    w.create_missing(base.as_fd());
+
+    let mut levels: Vec<Level> = Vec::with_capacity(16);
+    levels.push(Level {
+        stream: DirStream::new(base),
+        path_len: w.path.len(),
+        states,
+        active,
+    });
+    let mut child = [0 as State; MAX_RULES];
+    // The name being examined, NUL-terminated (NAME_MAX is 255).
+    let mut name = [0u8; 256];
+    while let Some(top) = levels.last_mut() {
+        let (name_len, dkind) = match top.stream.next_entry() {
+            None => {
+                levels.pop();
+                continue;
+            }
+            Some(Err(e)) => {
+                w.path.truncate(top.path_len);
+                w.fail("cannot read directory", e);
+                levels.pop();
+                continue;
+            }
+            Some(Ok(ent)) => {
+                let b = ent.name.to_bytes_with_nul();
+                let n = b.len().min(name.len());
+                name[..n].copy_from_slice(&b[..n]);
+                (n - 1, ent.kind)
+            }
+        };
+        let top = &levels[levels.len() - 1];
+        w.path.truncate(top.path_len);
+        w.path.push(b'/');
+        w.path.extend_from_slice(&name[..name_len]);
+        if w.path.len() > PATH_MAX {
+            w.report.summary.checked += 1;
+            w.error_msg(&format!("path longer than {PATH_MAX} bytes: skipped"));
+            continue;
+        }
+        if std::str::from_utf8(&name[..name_len]).is_err() {
+            w.report.summary.checked += 1;
+            w.error_msg("name is not valid UTF-8: left unchanged and not entered");
+            continue;
+        }
+        let child_active = w
+            .policy
+            .step(&top.states, top.active, &name[..name_len], &mut child);
+        let dir = top.stream.fd();
+        let Ok(cname) = CStr::from_bytes_with_nul(&name[..=name_len]) else {
+            continue;
+        };
+        let opened = if dkind == Kind::Dir || dkind == Kind::Unknown {
+            w.visit_dir(dir, cname, &child, child_active, dkind == Kind::Unknown)
+        } else {
+            Visit::NotDir
+        };
+        let descend = match opened {
+            Visit::Descend(fd) => Some(fd),
+            Visit::Done => None,
+            Visit::NotDir => {
+                w.visit_other(dir, cname, &child, child_active);
+                None
+            }
+        };
+        if let Some(fd) = descend {
+            if levels.len() >= MAX_DEPTH {
+                w.error_msg(&format!("deeper than {MAX_DEPTH} levels: not entered"));
+                continue;
+            }
+            levels.push(Level {
+                stream: DirStream::new(fd),
+                path_len: w.path.len(),
+                states: child,
+                active: child_active,
+            });
+        }
+    }
+    w.report.flush();
+}
+
+/// What happened when an entry was tried as a directory.
+enum Visit {
+    /// A directory of this filesystem: examined, settled, enter it.
+    Descend(OwnedFd),
+    /// Handled (or vanished, or another filesystem): nothing more to do.
+    Done,
+    /// Not a directory (any more): examine it as something else.
+    NotDir,
+}
+
+impl Walker<'_> {
+    /// Opens `name` as a directory (never following a symlink), examines and
+    /// settles it through its handle.
+    fn visit_dir(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        name: &CStr,
+        states: &[State; MAX_RULES],
+        active: u64,
+        unknown_type: bool,
+    ) -> Visit {
+        let fd = match sys::open_dir_at(dir, name) {
+            Ok(fd) => fd,
+            Err(Errno::LOOP) | Err(Errno::NOTDIR) => return Visit::NotDir,
+            Err(Errno::NOENT) => return Visit::Done,
+            Err(e) if unknown_type && e == Errno::ACCESS => return Visit::NotDir,
+            Err(e) => {
+                self.report.summary.checked += 1;
+                self.fail("cannot open directory", e);
+                return Visit::Done;
+            }
+        };
+        self.report.summary.checked += 1;
+        let meta = match sys::fstat(&fd) {
+            Ok(m) => m,
+            Err(e) => {
+                self.fail("cannot examine", e);
+                return Visit::Done;
+            }
+        };
+        if meta.dev != self.base_dev && !self.opts.cross_mounts {
+            self.note_mount();
+            return Visit::Done;
+        }
+        let (exp, _) = self.policy.expect(states, active, Kind::Dir);
+        self.settle(Handle::Dir(fd.as_fd()), &meta, &exp);
+        Visit::Descend(fd)
+    }
+
+    /// Examines a non-directory entry and settles it through an `O_PATH`
+    /// handle if it needs a change.
+    fn visit_other(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        name: &CStr,
+        states: &[State; MAX_RULES],
+        active: u64,
+    ) {
+        self.report.summary.checked += 1;
+        let meta = match sys::stat_at(dir, name) {
+            Ok(m) => m,
+            Err(Errno::NOENT) => {
+                self.report.summary.checked -= 1;
+                return;
+            }
+            Err(e) => {
+                self.fail("cannot examine", e);
+                return;
+            }
+        };
+        let kind = meta.kind();
+        match kind {
+            Kind::Dir => {
+                // It became a directory after getdents said otherwise.
+                self.report.summary.checked -= 1;
+                if let Visit::Descend(_) = self.visit_dir(dir, name, states, active, false) {
+                    self.error_msg("replaced by a directory while being examined: not entered");
+                }
+                return;
+            }
+            Kind::Symlink => {
+                let (_, named) = self.policy.expect(states, active, kind);
+                if named {
+                    self.refuse_type(
+                        states,
+                        active,
+                        "symlink",
+                        "a symlink where the policy names a path: never followed or changed",
+                    );
+                }
+                return;
+            }
+            Kind::CharDev | Kind::BlockDev | Kind::Unknown => {
+                let (exp, named) = self.policy.expect(states, active, Kind::File);
+                if named || !exp.is_empty() {
+                    self.refuse_type(
+                        states,
+                        active,
+                        kind.word(),
+                        "a device node inside the tree: never opened or changed",
+                    );
+                }
+                return;
+            }
+            Kind::File | Kind::Socket | Kind::Fifo => {}
+        }
+        let (exp, _) = self.policy.expect(states, active, kind);
+        if !self.differs(&meta, &exp) {
+            return;
+        }
+        if meta.nlink > 1 {
+            self.refuse_hardlink(&meta, &exp);
+            return;
+        }
+        if !self.opts.fix {
+            self.settle_report(&meta, &exp, Action::WouldFix);
+            return;
+        }
+        let fd = match sys::open_path_at(dir, name) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return,
+            Err(e) => {
+                self.fail("cannot open", e);
+                return;
+            }
+        };
+        let now = match sys::fstat(&fd) {
+            Ok(m) => m,
+            Err(e) => {
+                self.fail("cannot examine", e);
+                return;
+            }
+        };
+        if !now.same_object(&meta) || now.kind() != kind {
+            self.error_msg("replaced while being examined: left alone");
+            return;
+        }
+        if now.nlink > 1 {
+            self.refuse_hardlink(&now, &exp);
+            return;
+        }
+        self.settle(Handle::Path(fd.as_fd()), &now, &exp);
+    }
+
+    /// True when `meta` differs from what `exp` wants.
+    fn differs(&self, meta: &Meta, exp: &Expect) -> bool {
+        exp.uid.is_some_and(|(u, _)| u != meta.uid)
+            || exp.gid.is_some_and(|(g, _)| g != meta.gid)
+            || exp.mode.is_some_and(|(m, _)| m != meta.perm())
+    }
+
+    /// Brings the entry behind `h` (whose current metadata is `meta`) to
+    /// `exp`, or reports what would change.
+    fn settle(&mut self, h: Handle<'_>, meta: &Meta, exp: &Expect) {
+        if !self.differs(meta, exp) {
+            return;
+        }
+        if !self.opts.fix {
+            self.settle_report(meta, exp, Action::WouldFix);
+            return;
+        }
+        match change(&h, meta, exp) {
+            Ok(()) => {
+                self.report.summary.changed += 1;
+                self.settle_report(meta, exp, Action::Fixed);
+            }
+            Err(e) => self.fail("cannot change", e),
+        }
+    }
+
+    /// Reports the owner/group/mode differences of one entry.
+    fn settle_report(&mut self, meta: &Meta, exp: &Expect, action: Action) {
+        if action == Action::WouldFix {
+            self.report.summary.drift += 1;
+        }
+        let mut texts: [heapless::String<72>; 6] = Default::default();
+        let mut kinds: [(FKind, Option<usize>); 3] = [(FKind::Owner, None); 3];
+        let mut n = 0;
+        if let Some((u, r)) = exp.uid.filter(|(u, _)| *u != meta.uid) {
+            texts[2 * n] = self.user_name(u);
+            texts[2 * n + 1] = self.report_user(meta.uid);
+            kinds[n] = (FKind::Owner, Some(r));
+            n += 1;
+        }
+        if let Some((g, r)) = exp.gid.filter(|(g, _)| *g != meta.gid) {
+            texts[2 * n] = self.group_name(g);
+            texts[2 * n + 1] = self.report_group(meta.gid);
+            kinds[n] = (FKind::Group, Some(r));
+            n += 1;
+        }
+        if let Some((m, r)) = exp.mode.filter(|(m, _)| *m != meta.perm()) {
+            texts[2 * n] = to72(mode_text(m).as_str());
+            texts[2 * n + 1] = to72(mode_text(meta.perm()).as_str());
+            kinds[n] = (FKind::Mode, Some(r));
+            n += 1;
+        }
+        let mut fs: [Option<Finding<'_>>; 3] = [None, None, None];
+        for i in 0..n {
+            fs[i] = Some(Finding {
+                path: &self.path,
+                kind: kinds[i].0,
+                expected: &texts[2 * i],
+                actual: &texts[2 * i + 1],
+                action,
+                rule: kinds[i].1,
+                detail: "",
+            });
+        }
+        let list: heapless::Vec<Finding<'_>, 3> = fs.iter().flatten().copied().collect();
+        self.report.entry(&list);
+    }
+
+    fn user_name(&mut self, uid: u32) -> heapless::String<72> {
+        match self.policy.owner_name(uid) {
+            Some(n) => to72(n),
+            None => self.report_user(uid),
+        }
+    }
+
+    fn group_name(&mut self, gid: u32) -> heapless::String<72> {
+        match self.policy.group_name(gid) {
+            Some(n) => to72(n),
+            None => self.report_group(gid),
+        }
+    }
+
+    fn report_user(&mut self, uid: u32) -> heapless::String<72> {
+        to72(self.report.names.user_text(uid).as_str())
+    }
+
+    fn report_group(&mut self, gid: u32) -> heapless::String<72> {
+        to72(self.report.names.group_text(gid).as_str())
+    }
+
+    /// Refuses a file with several hard links that would need a change.
+    fn refuse_hardlink(&mut self, meta: &Meta, exp: &Expect) {
+        let _ = exp;
+        self.report.summary.refused += 1;
+        let detail = format!(
+            "has {} hard links: not changed (a hard link may be a file outside the tree)",
+            meta.nlink
+        );
+        self.report.one(Finding {
+            path: &self.path,
+            kind: FKind::Unsafe,
+            expected: "1 link",
+            actual: &format!("{} links", meta.nlink),
+            action: Action::Refused,
+            rule: None,
+            detail: &detail,
+        });
+    }
+
+    /// Refuses an entry whose type the policy cannot apply to.
+    fn refuse_type(
+        &mut self,
+        states: &[State; MAX_RULES],
+        active: u64,
+        actual: &str,
+        detail: &str,
+    ) {
+        self.report.summary.refused += 1;
+        let want = self.wanted_type(states, active);
+        self.report.one(Finding {
+            path: &self.path,
+            kind: FKind::Type,
+            expected: want,
+            actual,
+            action: Action::Refused,
+            rule: None,
+            detail,
+        });
+    }
+
+    /// The type the most specific matching rule names, for messages.
+    fn wanted_type(&self, states: &[State; MAX_RULES], active: u64) -> &'static str {
+        let mut want = "file or dir";
+        for (i, r) in self.policy.rules.iter().enumerate() {
+            if active & (1 << i) != 0 && r.pattern.accepts(states[i]) && r.select != Select::Any {
+                want = r.select.word();
+            }
+        }
+        want
+    }
+
+    /// Notes a mount point that is not entered (not an error).
+    fn note_mount(&mut self) {
+        self.report.one(Finding {
+            path: &self.path,
+            kind: FKind::Unsafe,
+            expected: "",
+            actual: "",
+            action: Action::Reported,
+            rule: None,
+            detail: "another filesystem is mounted here: not entered (pass --cross-mounts to include it)",
+        });
+    }
+
+    fn fail(&mut self, what: &str, e: Errno) {
+        let msg = format!("{what}: {}", sys::errno_text(e));
+        self.report.error(&self.path.clone(), &msg);
+    }
+
+    fn error_msg(&mut self, msg: &str) {
+        let p = self.path.clone();
+        self.report.error(&p, msg);
+    }
+
+    /// Creates what `create` rules require and is missing (or reports it).
+    fn create_missing(&mut self, base: BorrowedFd<'_>) {
+        let base_len = self.path.len();
+        let mut order: heapless::Vec<(usize, usize), MAX_RULES> = heapless::Vec::new();
+        for (i, r) in self.policy.rules.iter().enumerate() {
+            if r.create {
+                let _ = order.push((r.pattern.components().count(), i));
+            }
+        }
+        order.sort_unstable();
+        for &(_, i) in order.iter() {
+            let Some(rule) = self.policy.rules.get(i) else {
+                continue;
+            };
+            let file = rule.select == Select::File;
+            let rel = rule.pattern.as_str().trim_end_matches('/');
+            self.path.truncate(base_len);
+            self.ensure(base, rel, file);
+        }
+        self.path.truncate(base_len);
+    }
+
+    /// Makes sure relative path `rel` exists below `base`, creating missing
+    /// components as the policy wants them (the last one as an empty file
+    /// when `file`).
+    fn ensure(&mut self, base: BorrowedFd<'_>, rel: &str, file: bool) {
+        let comps: heapless::Vec<&str, 32> = rel.split('/').filter(|c| !c.is_empty()).collect();
+        let mut held: Option<OwnedFd> = None;
+        let mut sofar_len = 0usize;
+        for (k, comp) in comps.iter().enumerate() {
+            let last = k + 1 == comps.len();
+            let parent = held.as_ref().map(|f| f.as_fd()).unwrap_or(base);
+            self.path.push(b'/');
+            self.path.extend_from_slice(comp.as_bytes());
+            sofar_len += if sofar_len == 0 {
+                comp.len()
+            } else {
+                comp.len() + 1
+            };
+            let sofar = &rel[..sofar_len];
+            let Ok(cname) = std::ffi::CString::new(*comp) else {
+                return;
+            };
+            let is_file = last && file;
+            match sys::stat_at(parent, &cname) {
+                Ok(m) => {
+                    if last {
+                        return; // present: the walk examines it
+                    }
+                    if m.kind() != Kind::Dir {
+                        return; // the walk reports what is in the way
+                    }
+                    match sys::open_dir_at(parent, &cname) {
+                        Ok(fd) => held = Some(fd),
+                        Err(e) => {
+                            self.fail("cannot open directory", e);
+                            return;
+                        }
+                    }
+                }
+                Err(Errno::NOENT) => {
+                    let kind = if is_file { Kind::File } else { Kind::Dir };
+                    let exp = self.policy.expect_path(sofar, kind);
+                    let mut want = heapless::String::<96>::new();
+                    let _ = write!(
+                        want,
+                        "{} {}:{} {}",
+                        kind.word(),
+                        exp.uid.map(|(u, _)| self.user_name(u)).unwrap_or_default(),
+                        exp.gid.map(|(g, _)| self.group_name(g)).unwrap_or_default(),
+                        exp.mode.map(|(m, _)| mode_text(m)).unwrap_or_default()
+                    );
+                    if !self.opts.fix {
+                        self.report.summary.drift += 1;
+                        self.missing(&want, Action::WouldFix, "");
+                        return; // nothing below a missing directory exists
+                    }
+                    match self.create_one(parent, &cname, is_file, &exp) {
+                        Ok(fd) => {
+                            self.report.summary.changed += 1;
+                            self.missing(&want, Action::Created, "");
+                            held = Some(fd);
+                        }
+                        Err(e) => {
+                            self.fail("cannot create", e);
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.fail("cannot examine", e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn missing(&mut self, want: &str, action: Action, detail: &str) {
+        self.report.one(Finding {
+            path: &self.path,
+            kind: FKind::Missing,
+            expected: want,
+            actual: "",
+            action,
+            rule: None,
+            detail,
+        });
+    }
+
+    /// Creates one directory (or empty file) with mode 0, checks the handle
+    /// is what was just made, then sets owner and final mode on it.
+    fn create_one(
+        &self,
+        parent: BorrowedFd<'_>,
+        name: &CStr,
+        file: bool,
+        exp: &Expect,
+    ) -> sys::SysResult<OwnedFd> {
+        let fd = if file {
+            sys::create_file_at(parent, name)?
+        } else {
+            sys::mkdir_at(parent, name, 0)?;
+            sys::open_dir_at(parent, name)?
+        };
+        let m = sys::fstat(&fd)?;
+        let want_kind = if file { Kind::File } else { Kind::Dir };
+        // A setgid parent passes its setgid bit to a new directory; nothing
+        // else may be set, and it must be ours: otherwise someone else's
+        // object took the name between mkdir and open.
+        if m.kind() != want_kind
+            || m.perm() & !0o2000 != 0
+            || m.uid != rustix::process::geteuid().as_raw()
+            || m.dev != self.base_dev
+        {
+            return Err(Errno::EXIST);
+        }
+        sys::chown_fd(&fd, exp.uid.map(|x| x.0), exp.gid.map(|x| x.0))?;
+        sys::chmod_fd(
+            &fd,
+            exp.mode
+                .map(|x| x.0)
+                .unwrap_or(if file { 0o640 } else { 0o750 }),
+        )?;
+        Ok(fd)
+    }
+}
+
+/// Changes owner/group/mode through a handle, never leaving the entry more
+/// open than both its old and its new state (SPEC §5.5).
+fn change(h: &Handle<'_>, meta: &Meta, exp: &Expect) -> sys::SysResult<()> {
+    let old = meta.perm();
+    let new = exp.mode.map(|(m, _)| m).unwrap_or(old);
+    let uid = exp.uid.map(|(u, _)| u).filter(|&u| u != meta.uid);
+    let gid = exp.gid.map(|(g, _)| g).filter(|&g| g != meta.gid);
+    let chmod = |m: u32| match h {
+        Handle::Dir(fd) => sys::chmod_fd(fd, m),
+        Handle::Path(fd) => sys::chmod_path_fd(fd, m),
+    };
+    if uid.is_some() || gid.is_some() {
+        let narrow = old & new;
+        if narrow != old {
+            chmod(narrow)?;
+        }
+        let fd = match h {
+            Handle::Dir(fd) | Handle::Path(fd) => fd,
+        };
+        sys::chown_fd(fd, uid, gid)?;
+        // chown may clear setuid/setgid on non-directories; set the final
+        // mode whenever it is not what we left.
+        if narrow != new || (meta.kind() != Kind::Dir && new & 0o6000 != 0) {
+            chmod(new)?;
+        }
+    } else if new != old {
+        chmod(new)?;
+    }
+    Ok(())
+}
+
+fn to72(s: &str) -> heapless::String<72> {
+    let mut out = heapless::String::new();
+    for c in s.chars() {
+        if out.push(c).is_err() {
+            break;
+        }
+    }
+    out
+}
