@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn gunicorn_under_python_matches() {
-        let c = b"/opt/wegweiser/venv/bin/python3.12\0/opt/wegweiser/venv/bin/gunicorn\0-w\04\0";
+        let c = b"/opt/wegweiser/venv/bin/python3.12\0/opt/wegweiser/venv/bin/gunicorn\0-w\x004\0";
         assert!(proc_name_matches(c, b"gunicorn"));
         assert!(proc_name_matches(
             b"/usr/bin/python3\0-u\0/x/gunicorn\0",

@@ -68,7 +68,9 @@ fn gunicorn_as_root_is_drift_and_as_the_app_user_is_clean() {
     let out = stdout(&o);
     assert_eq!(code(&o), 2, "{out}");
     assert!(
-        out.contains(&format!("process gunicorn (pid {pid}) runs as root, the policy wants chpv1")),
+        out.contains(&format!(
+            "process gunicorn (pid {pid}) runs as root, the policy wants chpv1"
+        )),
         "{out}"
     );
     let j = common::run(["check", "--policy", &pol, "--format", "json"]);
@@ -82,13 +84,26 @@ fn gunicorn_as_root_is_drift_and_as_the_app_user_is_clean() {
     std::fs::write(&script, format!("#!/bin/sh\ncat >> {}\n", alerts.display())).expect("script");
     set(&script, 0, 0, 0o755);
     let mut w = common::chperms()
-        .args(["watch", "--policy", &pol, "--interval", "1", "--quiet", "--alert-cmd"])
+        .args([
+            "watch",
+            "--policy",
+            &pol,
+            "--interval",
+            "1",
+            "--quiet",
+            "--alert-cmd",
+        ])
         .arg(&script)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("watch");
-    let lines = |p: &Path| std::fs::read_to_string(p).unwrap_or_default().lines().count();
+    let lines = |p: &Path| {
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
     let start = Instant::now();
     while lines(&alerts) == 0 && start.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(20));
@@ -106,7 +121,12 @@ fn gunicorn_as_root_is_drift_and_as_the_app_user_is_clean() {
     std::fs::create_dir(&venv).expect("venv");
     let script = venv.join("gunicorn");
     std::fs::write(&script, "import time\ntime.sleep(30)\n").expect("py");
-    if Command::new("python3").arg("-c").arg("1").status().is_ok_and(|s| s.success()) {
+    if Command::new("python3")
+        .arg("-c")
+        .arg("1")
+        .status()
+        .is_ok_and(|s| s.success())
+    {
         let py = spawn(Command::new("python3").arg(&script));
         let o = check(&pol);
         assert_eq!(code(&o), 2, "python3 …/gunicorn as root: {}", stdout(&o));
@@ -115,7 +135,13 @@ fn gunicorn_as_root_is_drift_and_as_the_app_user_is_clean() {
 
     // The app user's gunicorn is fine.
     let _user = spawn(Command::new("setpriv").args([
-        "--reuid", "chpv1", "--regid", "chpv1", "--clear-groups", &g, "30",
+        "--reuid",
+        "chpv1",
+        "--regid",
+        "chpv1",
+        "--clear-groups",
+        &g,
+        "30",
     ]));
     let o = check(&pol);
     assert_eq!(code(&o), 0, "gunicorn as chpv1: {}", stdout(&o));

@@ -89,8 +89,12 @@ impl Monitor {
         }
         let child = cmd.spawn().expect("spawn watch");
         let m = Monitor { child, out, err };
-        let ready = wait_for(10.0, || m.stderr().contains("directories watched"));
-        assert!(ready.is_some(), "monitor did not start: {}", m.stderr());
+        if args.contains(&"--quiet") {
+            std::thread::sleep(Duration::from_millis(500));
+        } else {
+            let ready = wait_for(10.0, || m.stderr().contains("directories watched"));
+            assert!(ready.is_some(), "monitor did not start: {}", m.stderr());
+        }
         m
     }
 
@@ -119,7 +123,8 @@ impl Monitor {
 
     /// (utime + stime in ticks, VmRSS kB, VmHWM kB, open fds).
     fn usage(&self) -> (u64, u64, u64, usize) {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
         let after = stat.rsplit(')').next().unwrap_or("");
         let f: Vec<&str> = after.split_whitespace().collect();
         let ticks = f.get(11).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
@@ -244,7 +249,16 @@ fn without_fix_each_drift_alerts_once_and_again_after_it_returns() {
     );
     let m = Monitor::start(
         &t,
-        &["--policy", &pol, "--interval", "600", "--alert-cmd", &sc, "--log", &lg],
+        &[
+            "--policy",
+            &pol,
+            "--interval",
+            "600",
+            "--alert-cmd",
+            &sc,
+            "--log",
+            &lg,
+        ],
     );
     let count = || {
         std::fs::read_to_string(&alerts)
@@ -269,13 +283,18 @@ fn without_fix_each_drift_alerts_once_and_again_after_it_returns() {
     assert!(text.contains(&format!("{{\"path\":\"{q}\"")), "{text}");
     assert!(text.contains("\"kind\":\"mode\""), "{text}");
     assert!(
-        text.contains(&format!("|PATH={q}|KIND=mode|EXPECTED=0775|ACTUAL=0700|ACTION=")),
+        text.contains(&format!(
+            "|PATH={q}|KIND=mode|EXPECTED=0775|ACTUAL=0700|ACTION="
+        )),
         "{text}"
     );
     // The log has the line, with a timestamp.
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     let line = logged.lines().find(|l| l.contains(&*q)).expect("log line");
-    assert!(line.starts_with("20") && line.as_bytes().get(19) == Some(&b'Z'), "{line}");
+    assert!(
+        line.starts_with("20") && line.as_bytes().get(19) == Some(&b'Z'),
+        "{line}"
+    );
     // Resolved, then back: alerted again.
     chmod(&queue, 0o775);
     std::thread::sleep(Duration::from_millis(800));
@@ -326,7 +345,10 @@ fn sigterm_and_sigint_stop_it_within_a_second_with_status_0() {
             if let Ok(Some(st)) = m.child.try_wait() {
                 break st;
             }
-            assert!(start.elapsed() < Duration::from_secs(1), "still running 1 s after {sig}");
+            assert!(
+                start.elapsed() < Duration::from_secs(1),
+                "still running 1 s after {sig}"
+            );
             std::thread::sleep(Duration::from_millis(5));
         };
         eprintln!("signal {sig}: exited in {} ms", start.elapsed().as_millis());
@@ -341,7 +363,10 @@ fn idle_cpu_is_near_zero_and_memory_and_fds_stay_flat() {
     let policy = t.join("app.json");
     write_policy(&policy, &base);
     let pol = policy.to_string_lossy().into_owned();
-    let m = Monitor::start(&t, &["--policy", &pol, "--fix", "--interval", "600", "--quiet"]);
+    let m = Monitor::start(
+        &t,
+        &["--policy", &pol, "--fix", "--interval", "600", "--quiet"],
+    );
     let (t0, ..) = m.usage();
     std::thread::sleep(Duration::from_secs(3));
     let (t1, ..) = m.usage();
@@ -368,7 +393,11 @@ fn idle_cpu_is_near_zero_and_memory_and_fds_stay_flat() {
 }
 
 fn assert_repaired_quiet(p: &Path) {
-    assert!(wait_for(5.0, || in_policy(p)).is_some(), "{} not repaired", p.display());
+    assert!(
+        wait_for(5.0, || in_policy(p)).is_some(),
+        "{} not repaired",
+        p.display()
+    );
 }
 
 #[test]

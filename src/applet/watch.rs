@@ -41,7 +41,6 @@ use crate::sys::{self, DirStream, Errno, Kind as FsKind};
 use argh::FromArgs;
 use rustix::fd::{AsFd, OwnedFd};
 use std::cell::RefCell;
-use std::ffi::CString;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -317,10 +316,9 @@ impl Monitor {
         let Some(target) = self.targets.get(t) else {
             return;
         };
-        self.watches
-            .add_tree(t, &target.base, self.interval.as_secs());
+        self.watches.add_tree(t, target, self.interval.as_secs());
         self.seen.borrow_mut().begin(t);
-        sweep(target, self.fix, &mut self.report);
+        sweep(target, self.fix, self.opts.cross_mounts, &mut self.report);
         crate::procs::check_processes(&target.policy.processes, &mut self.report);
         self.seen.borrow_mut().end(t);
         self.report.flush();
@@ -422,15 +420,15 @@ impl Watches {
     /// included) for target `t`. Directories are opened one name at a time
     /// below the base and closed again; symlinks are never followed; other
     /// filesystems are skipped unless `--cross-mounts`.
-    fn add_tree(&mut self, t: usize, base: &[u8], secs: u64) {
-        let Some(ino) = self.fd.as_ref().map(|f| f.as_fd().try_clone_to_owned()) else {
-            return;
-        };
-        let Ok(ino) = ino else { return };
-        let Ok(cbase) = CString::new(base) else {
-            return;
-        };
-        let Ok(root) = sys::open_base_dir(&cbase) else {
+    fn add_tree(&mut self, t: usize, target: &Target, secs: u64) {
+        // Taken out for the walk (self.watch needs &mut self) and put back.
+        let Some(ino) = self.fd.take() else { return };
+        self.walk(&ino, t, target, secs);
+        self.fd = Some(ino);
+    }
+
+    fn walk(&mut self, ino: &OwnedFd, t: usize, target: &Target, secs: u64) {
+        let Ok(root) = target.open_base() else {
             return; // The sweep reports a missing or unreadable base.
         };
         let Ok(root_meta) = sys::fstat(&root) else {
@@ -438,7 +436,7 @@ impl Watches {
         };
         let mut stack: Vec<DirStream> = Vec::with_capacity(8);
         stack.push(DirStream::new(root));
-        if !self.watch(&ino, &stack[0], t, secs) {
+        if !self.watch(ino, &stack[0], t, secs) {
             return;
         }
         let mut name = [0u8; 256];
@@ -476,7 +474,7 @@ impl Watches {
                 continue;
             }
             let s = DirStream::new(dir);
-            if !self.watch(&ino, &s, t, secs) {
+            if !self.watch(ino, &s, t, secs) {
                 return;
             }
             stack.push(s);
