@@ -104,14 +104,27 @@ pub fn ugm(p: &Path) -> (u32, u32, u32) {
 /// tests/setup-users.sh).
 pub fn uid_of(name: &str) -> u32 {
     let o = Command::new("id").arg("-u").arg(name).output().expect("id");
-    assert!(o.status.success(), "user {name} missing: run tests/setup-users.sh as root");
-    String::from_utf8_lossy(&o.stdout).trim().parse().expect("uid")
+    assert!(
+        o.status.success(),
+        "user {name} missing: run tests/setup-users.sh as root"
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .trim()
+        .parse()
+        .expect("uid")
 }
 
 /// gid of a group name from /etc/group.
 pub fn gid_of(name: &str) -> u32 {
-    let o = Command::new("getent").arg("group").arg(name).output().expect("getent");
-    assert!(o.status.success(), "group {name} missing: run tests/setup-users.sh as root");
+    let o = Command::new("getent")
+        .arg("group")
+        .arg(name)
+        .output()
+        .expect("getent");
+    assert!(
+        o.status.success(),
+        "group {name} missing: run tests/setup-users.sh as root"
+    );
     String::from_utf8_lossy(&o.stdout)
         .split(':')
         .nth(2)
@@ -123,16 +136,36 @@ pub fn gid_of(name: &str) -> u32 {
 
 /// Name of the user with uid 1000 (the sysadm case).
 pub fn uid1000_name() -> String {
-    let o = Command::new("getent").args(["passwd", "1000"]).output().expect("getent");
-    assert!(o.status.success(), "no uid 1000: run tests/setup-users.sh as root");
-    String::from_utf8_lossy(&o.stdout).split(':').next().unwrap_or("").to_string()
+    let o = Command::new("getent")
+        .args(["passwd", "1000"])
+        .output()
+        .expect("getent");
+    assert!(
+        o.status.success(),
+        "no uid 1000: run tests/setup-users.sh as root"
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Runs `sh -c script` as `user` (with that user's groups) and returns
 /// whether it succeeded — the kernel's own verdict on access.
 pub fn as_user_ok(user: &str, script: &str) -> bool {
     Command::new("setpriv")
-        .args(["--reuid", user, "--regid", user, "--init-groups", "--", "sh", "-c", script])
+        .args([
+            "--reuid",
+            user,
+            "--regid",
+            user,
+            "--init-groups",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
         .output()
         .expect("setpriv")
         .status
