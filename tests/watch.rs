@@ -427,3 +427,108 @@ fn syslog_gets_rfc3164_datagrams() {
     assert!(msg.contains(" chperms["), "{msg}");
     assert!(msg.contains("/snippets: owner "), "{msg}");
 }
+
+/// Children of `pid` whose command line is exactly `argv`.
+fn children_running(pid: Option<i32>, argv: &[&str]) -> usize {
+    let want: String = argv.iter().map(|a| format!("{a}\0")).collect();
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter(|e| {
+                    let p = e.path();
+                    let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
+                    let ppid = stat
+                        .rsplit(')')
+                        .next()
+                        .and_then(|s| s.split_whitespace().nth(1))
+                        .and_then(|s| s.parse::<i32>().ok());
+                    (pid.is_none() || ppid == pid)
+                        && std::fs::read(p.join("cmdline")).is_ok_and(|c| c == want.as_bytes())
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_hanging_alert_command_never_blocks_the_monitor() {
+    let t = TempDir::new("watch-hang");
+    let base = good_tree(&t);
+    let policy = t.join("app.json");
+    write_policy(&policy, &base);
+    let pol = policy.to_string_lossy().into_owned();
+    let mut m = Monitor::start(
+        &t,
+        &[
+            "--policy",
+            &pol,
+            "--fix",
+            "--interval",
+            "600",
+            "--alert-cmd",
+            "sleep 37",
+        ],
+    );
+    // Thirteen repairs, thirteen alerts that never finish: at most a few
+    // run at once, the rest wait, the repairs are not held up.
+    for d in DIRS {
+        chmod(&base.join(d), 0o700);
+    }
+    for d in DIRS {
+        assert_repaired_quiet(&base.join(d));
+    }
+    let running = children_running(Some(m.pid()), &["sleep", "37"]);
+    assert!(
+        (1..=4).contains(&running),
+        "{running} alert commands at once"
+    );
+    chown(&base.join("data"), 0, 0);
+    assert_repaired(&base.join("data"), "with every alert slot hung");
+    let start = Instant::now();
+    m.signal(libc::SIGTERM);
+    while matches!(m.child.try_wait(), Ok(None)) {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "SIGTERM not honoured"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        m.child.try_wait().ok().flatten().and_then(|s| s.code()),
+        Some(0)
+    );
+    assert_eq!(
+        children_running(None, &["sleep", "37"]),
+        0,
+        "alert commands left running"
+    );
+}
+
+#[test]
+fn check_and_apply_take_syslog_too() {
+    let t = TempDir::new("check-syslog");
+    let base = good_tree(&t);
+    let policy = t.join("app.json");
+    write_policy(&policy, &base);
+    chmod(&base.join("backups"), 0o777);
+    let sock = t.join("log.sock");
+    let server = UnixDatagram::bind(&sock).expect("bind");
+    server
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let o = common::chperms()
+        .args(["check", "--syslog", "--policy"])
+        .arg(&policy)
+        .env("CHPERMS_SYSLOG_SOCKET", &sock)
+        .output()
+        .expect("check");
+    assert_eq!(common::code(&o), 2);
+    let mut buf = [0u8; 2048];
+    let n = server.recv(&mut buf).expect("datagram");
+    let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(msg.starts_with("<28>"), "{msg}"); // daemon.warning: drift left as is
+    assert!(
+        msg.contains("/backups: mode 0775 (was 0777) [would-fix]"),
+        "{msg}"
+    );
+}

@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 /// each drift reported once. Runs in the foreground; SIGTERM stops it,
 /// SIGHUP re-reads the policy and reopens --log.
 #[argh(
-    example = "chperms watch --all --fix --syslog\n  chperms watch --policy /etc/chperms/app.json --fix --interval 300 \\\n      --alert-cmd /usr/local/bin/notify --log /var/log/chperms.log",
+    example = "chperms watch --all --fix --syslog\nchperms watch --policy /etc/chperms/app.json --fix --interval 300 \\\n    --alert-cmd /usr/local/bin/notify --log /var/log/chperms.log",
     note = "--alert-cmd runs CMD (split on whitespace, no shell) once per new finding, with the finding as a JSON line on stdin and CHPERMS_PATH, CHPERMS_KIND, CHPERMS_EXPECTED, CHPERMS_ACTUAL, CHPERMS_ACTION set; it is killed after 10 s."
 )]
 struct Args {
@@ -105,18 +105,7 @@ struct Args {
 pub fn main(args: &[&str]) -> i32 {
     let a = match Args::from_args(&["chperms watch"], args) {
         Ok(a) => a,
-        Err(e) => {
-            return match e.status {
-                Ok(()) => {
-                    print!("{}", e.output);
-                    0
-                }
-                Err(()) => {
-                    eprintln!("{}", e.output.trim_end());
-                    1
-                }
-            };
-        }
+        Err(e) => return crate::applet::apply::early_exit(e),
     };
     if a.interval == 0 || a.interval > 7 * 86_400 {
         eprintln!("chperms watch: --interval: expected 1 to 604800 seconds");
