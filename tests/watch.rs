@@ -76,9 +76,21 @@ impl Monitor {
     }
 
     fn start_env(t: &TempDir, args: &[&str], env: &[(&str, &str)]) -> Monitor {
+        Monitor::start_wrapped(t, &[], args, env)
+    }
+
+    /// Starts `WRAP... chperms watch ARGS...` (e.g. inside `unshare`).
+    fn start_wrapped(t: &TempDir, wrap: &[&str], args: &[&str], env: &[(&str, &str)]) -> Monitor {
         let out = t.join("watch.out");
         let err = t.join("watch.err");
         let mut cmd = common::chperms();
+        if let Some((first, rest)) = wrap.split_first() {
+            let inner = cmd;
+            cmd = std::process::Command::new(first);
+            cmd.args(rest)
+                .arg(inner.get_program())
+                .args(inner.get_args());
+        }
         cmd.arg("watch")
             .args(args)
             .stdin(Stdio::null())
@@ -531,4 +543,70 @@ fn check_and_apply_take_syslog_too() {
         msg.contains("/backups: mode 0775 (was 0777) [would-fix]"),
         "{msg}"
     );
+}
+
+/// Runs the monitor in a new user namespace whose inotify limit (per user
+/// namespace since Linux 4.9) is `limit` of `what` (`watches`/`instances`).
+fn limited(what: &str, limit: u32) -> Vec<String> {
+    vec![
+        "unshare".into(),
+        "--user".into(),
+        "--map-root-user".into(),
+        "sh".into(),
+        "-c".into(),
+        format!("echo {limit} > /proc/sys/user/max_inotify_{what} && exec \"$@\""),
+        "sh".into(),
+    ]
+}
+
+#[test]
+fn at_the_watch_limit_or_without_inotify_it_says_so_once_and_sweeps() {
+    for (what, limit, says) in [
+        ("watches", 1, "inotify watch limit reached"),
+        ("instances", 0, "inotify unavailable"),
+    ] {
+        let t = TempDir::new("watch-limit");
+        let base = good_tree(&t);
+        // Root-owned, mode-only policy: in the namespace only root is mapped.
+        for d in DIRS {
+            chown(&base.join(d), 0, 0);
+        }
+        let policy = t.join("app.json");
+        std::fs::write(
+            &policy,
+            format!(
+                r#"{{"base":"{}","rules":[{{"path":"**","type":"dir","mode":"0775"}}]}}"#,
+                base.display()
+            ),
+        )
+        .expect("policy");
+        let pol = policy.to_string_lossy().into_owned();
+        let wrap = limited(what, limit);
+        let wrap: Vec<&str> = wrap.iter().map(String::as_str).collect();
+        let m = Monitor::start_wrapped(
+            &t,
+            &wrap,
+            &["--policy", &pol, "--fix", "--interval", "1"],
+            &[],
+        );
+        let (c0, ..) = m.usage();
+        let deep = base.join("payloads/queue"); // its parent is not watched
+        chmod(&deep, 0o700);
+        let took = wait_for(3.0, || ugm(&deep).2 == 0o775).unwrap_or_else(|| {
+            panic!("{what}={limit}: not repaired by the sweeps: {}", m.stderr())
+        });
+        eprintln!(
+            "{what}={limit}: repaired by a sweep in {} ms",
+            took.as_millis()
+        );
+        std::thread::sleep(Duration::from_millis(2100)); // two more sweeps
+        let (c1, ..) = m.usage();
+        let err = m.stderr();
+        assert_eq!(err.matches(says).count(), 1, "{err}");
+        assert!(
+            c1 - c0 <= 10,
+            "{what}={limit}: {} ticks of CPU in ~3 s",
+            c1 - c0
+        );
+    }
 }
