@@ -45,7 +45,18 @@ impl Drop for Proc {
 
 fn spawn(cmd: &mut Command) -> Proc {
     let p = Proc(cmd.stdout(Stdio::null()).spawn().expect("spawn"));
-    std::thread::sleep(Duration::from_millis(100)); // exec done
+    // Wait until the final program runs (after setpriv's exec too).
+    let cmdline = format!("/proc/{}/cmdline", p.0.id());
+    let start = Instant::now();
+    while !std::fs::read(&cmdline).is_ok_and(|c| {
+        c.split(|&b| b == 0)
+            .take(2)
+            .any(|a| a.ends_with(b"/gunicorn"))
+            && !c.starts_with(b"setpriv")
+    }) {
+        assert!(start.elapsed() < Duration::from_secs(5), "never exec'd");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     p
 }
 
