@@ -412,6 +412,16 @@ fn assert_repaired_quiet(p: &Path) {
     );
 }
 
+/// `recv`, retried when a signal to the test process interrupts it.
+fn recv(s: &UnixDatagram, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match s.recv(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
 #[test]
 fn syslog_gets_rfc3164_datagrams() {
     let t = TempDir::new("watch-syslog");
@@ -432,7 +442,7 @@ fn syslog_gets_rfc3164_datagrams() {
     );
     chown(&base.join("snippets"), 0, 0);
     let mut buf = [0u8; 2048];
-    let n = server.recv(&mut buf).expect("a syslog datagram within 5 s");
+    let n = recv(&server, &mut buf).expect("a syslog datagram within 5 s");
     let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
     // daemon.notice for a repair; timestamp; ident with pid.
     assert!(msg.starts_with("<29>"), "{msg}");
@@ -536,7 +546,7 @@ fn check_and_apply_take_syslog_too() {
         .expect("check");
     assert_eq!(common::code(&o), 2);
     let mut buf = [0u8; 2048];
-    let n = server.recv(&mut buf).expect("datagram");
+    let n = recv(&server, &mut buf).expect("datagram");
     let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
     assert!(msg.starts_with("<28>"), "{msg}"); // daemon.warning: drift left as is
     assert!(
