@@ -45,10 +45,31 @@ pub const NAME_CACHE: usize = 16;
 /// Most groups a user can be a member of when checking access.
 pub const MAX_GROUPS: usize = 64;
 
-const _: () = assert!(MAX_PATTERN_COMPONENTS < 64);
+const _: () = assert!(MAX_PATTERN_COMPONENTS < 63); // bit 63 of a glob State is the STEM flag
 const _: () = assert!(MAX_RULES <= 64);
 const _: () = assert!(DIRENT_BUF >= 512);
 const _: () = assert!(MAX_DEPTH * (DIRENT_BUF + 8 * MAX_RULES) <= 1024 * 1024);
+
+// stat/find
+
+/// Most bytes of path arguments one `find -exec … {} +` command gets
+/// (well below Linux's `ARG_MAX` share for arguments, so it always runs).
+pub const EXEC_ARG_MAX: usize = 128 * 1024;
+
+// access/mkdir
+
+/// Symlinks one lookup may follow before `ELOOP`, as the kernel's
+/// `MAXSYMLINKS`.
+pub const MAX_SYMLINKS: usize = 40;
+
+/// Bytes of path still to resolve while following symlinks (the operator's
+/// path plus link targets spliced in front of what remains). The kernel's own
+/// stack of pending links is bounded too; past this, `ENAMETOOLONG`.
+pub const RESOLVE_BUF: usize = 4 * PATH_MAX;
+
+/// Directory levels `access` keeps while resolving (each level is one
+/// component of the physical path it prints).
+pub const RESOLVE_LEVELS: usize = PATH_MAX / 2;
 
 // watch
 

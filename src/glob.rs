@@ -30,6 +30,12 @@ pub struct Pattern {
 /// NFA state: bit `i` set means "the first `i` components are matched".
 pub type State = u64;
 
+/// Flag in a [`State`]: the path is exactly the stem `P` of a pattern
+/// `P/**` (a trailing `**` matching nothing). `.ssh/**` names `.ssh`
+/// itself, so a symlink there is planted, not ordinary. Bit 63 is never a
+/// position bit (`MAX_PATTERN_COMPONENTS < 63`).
+pub const STEM: State = 1 << 63;
+
 impl Pattern {
     /// Parses a relative pattern; the error says what is wrong with it.
     pub fn parse(s: &str) -> Result<Pattern, &'static str> {
@@ -117,6 +123,9 @@ impl Pattern {
                 let pat = &self.text.as_bytes()[c.start as usize..(c.start + c.len) as usize];
                 if glob_match(pat, name) {
                     next |= 1 << (i + 1);
+                    if i + 2 == self.comps.len() && self.comps[i + 1].globstar {
+                        next |= STEM;
+                    }
                 }
             }
         }

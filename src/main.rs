@@ -12,6 +12,8 @@
 mod alert;
 mod applet;
 mod budget;
+mod fmt_quote;
+mod fmt_time;
 mod glob;
 mod model;
 mod output;

@@ -309,7 +309,7 @@ fn text_line(out: &mut Vec<u8>, findings: &[Finding<'_>]) {
     let Some(first) = findings.first() else {
         return;
     };
-    out.extend_from_slice(first.path);
+    text_path(out, first.path);
     out.extend_from_slice(b": ");
     for (i, f) in findings.iter().enumerate() {
         if i > 0 {
@@ -343,6 +343,23 @@ fn text_line(out: &mut Vec<u8>, findings: &[Finding<'_>]) {
     };
     out.extend_from_slice(tag.as_bytes());
     out.push(b'\n');
+}
+
+/// Writes a path for text output and logs: control bytes and backslashes
+/// are escaped (`\n`, `\xNN`, `\\`) so that a file name cannot forge a
+/// line of its own in the output, the log or a terminal.
+fn text_path(out: &mut Vec<u8>, path: &[u8]) {
+    for &b in path {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f | 0x7f => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+            _ => out.push(b),
+        }
+    }
 }
 
 /// One JSON Lines object for a finding.
@@ -485,6 +502,13 @@ mod tests {
             std::str::from_utf8(&v).unwrap(),
             "\"a\\\"b\\\\c\\nd\\u0001\\\\xffe\u{e9}\""
         );
+    }
+
+    #[test]
+    fn text_paths_cannot_forge_lines() {
+        let mut v = Vec::new();
+        text_path(&mut v, b"/srv/a\nfake: owner root [fixed]\t\x1b\\");
+        assert_eq!(v, b"/srv/a\\nfake: owner root [fixed]\\t\\x1b\\\\".to_vec());
     }
 
     #[test]

@@ -28,7 +28,9 @@ pub type PStr = heapless::String<MAX_POLICY_STR>;
 struct RawPolicy<'a> {
     #[serde(borrow)]
     base: &'a str,
+    /// Free text for the reader; accepted and ignored.
     #[serde(borrow, default)]
+    #[allow(dead_code)]
     description: Option<&'a str>,
     #[serde(borrow, default)]
     rules: heapless::Vec<RawRule<'a>, MAX_RULES>,
@@ -53,7 +55,9 @@ struct RawRule<'a> {
     create: Option<bool>,
     #[serde(borrow, default)]
     when: Option<&'a str>,
+    /// Free text for the reader; accepted and ignored.
     #[serde(borrow, default)]
+    #[allow(dead_code)]
     comment: Option<&'a str>,
 }
 
@@ -163,6 +167,7 @@ pub struct ProcessRule {
 }
 
 /// Where a policy applies.
+#[allow(clippy::large_enum_variant)] // one per target; boxing buys nothing
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Base {
     /// An absolute directory.
@@ -174,8 +179,6 @@ pub enum Base {
 /// A compiled, validated policy for one target.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    /// Where it came from (`built-in` or the file name), for messages.
-    pub source: PStr,
     pub base: Base,
     /// Only the rules whose `when` holds for this target, in file order.
     pub rules: heapless::Vec<Rule, MAX_RULES>,
@@ -306,7 +309,10 @@ fn describe(e: &serde_json_core::de::Error) -> String {
         E::InvalidEscapeSequence | E::EscapedStringIsTooLong => {
             "backslash escapes are not supported in policy strings".into()
         }
-        E::CustomErrorWithMessage(m) => format!("{m}"),
+        // serde-json-core's "custom-error-messages" feature panicked (an
+        // unwrap on a 64-byte string) on serde's long "unknown field"
+        // message, so it is off: unknown keys are named by locate_error.
+        E::CustomError => "a field is unknown, missing or of the wrong type".into(),
         _ => format!("malformed policy ({e:?})"),
     }
 }
@@ -331,7 +337,6 @@ pub fn compile(p: &Parsed<'_>, ctx: &Context<'_>) -> Result<Box<Policy>, String>
         ));
     };
     let mut pol = Box::new(Policy {
-        source: PStr::try_from(src).unwrap_or_default(),
         base,
         rules: heapless::Vec::new(),
         processes: heapless::Vec::new(),
@@ -346,7 +351,7 @@ pub fn compile(p: &Parsed<'_>, ctx: &Context<'_>) -> Result<Box<Policy>, String>
         };
         let mode = match r.mode {
             None => None,
-            Some(m) => Some(parse_mode(m).map_err(|e| fail(e))?),
+            Some(m) => Some(parse_mode(m).map_err(&fail)?),
         };
         if let Some(m) = mode {
             if m & 0o4000 != 0 {
@@ -577,7 +582,9 @@ impl Policy {
             if !r.pattern.accepts(states[i]) {
                 continue;
             }
-            if !r.pattern.has_globstar() {
+            // A rule without `**` names this path; so does `P/**` at `P`
+            // itself (the stem: `.ssh/**` says `.ssh` is a directory).
+            if !r.pattern.has_globstar() || states[i] & crate::glob::STEM != 0 {
                 named = true;
             }
             if !r.select.selects(kind) {
@@ -748,8 +755,7 @@ mod json {
     fn members(t: &[u8], obj: (usize, usize)) -> Vec<((usize, usize), (usize, usize))> {
         let mut out = Vec::new();
         let mut i = obj.0 + 1;
-        loop {
-            let Some(k) = value_start(t, i) else { break };
+        while let Some(k) = value_start(t, i) {
             if k >= obj.1 || t[k] != b'"' {
                 break;
             }

@@ -350,8 +350,6 @@ struct AlignedBuf([u8; DIRENT_BUF]);
 pub struct DirEntry<'a> {
     /// The entry's name (never `.` or `..`).
     pub name: &'a CStr,
-    /// The inode number `getdents64` reported.
-    pub ino: u64,
     /// The type `getdents64` reported (`Unknown` when the fs does not say).
     pub kind: Kind,
 }
@@ -368,22 +366,9 @@ impl DirStream {
         }
     }
 
-    /// Reuses this stream's buffer for another directory.
-    pub fn reset(&mut self, fd: OwnedFd) {
-        self.fd = fd;
-        self.pos = 0;
-        self.len = 0;
-        self.eof = false;
-    }
-
     /// The directory's handle.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
-    }
-
-    /// Gives up the handle (the buffer's content is dropped).
-    pub fn into_fd(self) -> OwnedFd {
-        self.fd
     }
 
     /// The next entry, skipping `.` and `..`; `None` at the end.
@@ -414,15 +399,13 @@ impl DirStream {
                 self.pos = 0;
                 self.len = rc as usize;
             }
-            // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name.
+            // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name (the
+            // inode is not needed: entries are always fstat()ed before use).
             let rec = &self.buf.0[self.pos..self.len];
             if rec.len() < 20 {
                 self.eof = true;
                 return Some(Err(Errno::IO));
             }
-            let ino = u64::from_ne_bytes([
-                rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7],
-            ]);
             let reclen = u16::from_ne_bytes([rec[16], rec[17]]) as usize;
             if reclen < 20 || reclen > rec.len() {
                 self.eof = true;
@@ -449,7 +432,6 @@ impl DirStream {
             };
             return Some(Ok(DirEntry {
                 name,
-                ino,
                 kind: Kind::from_dtype(dtype),
             }));
         }
@@ -499,24 +481,119 @@ pub fn errno_text(e: Errno) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+// ---- read-only helpers for stat/find ----
 
-    #[test]
-    fn proc_fd_path_formats_numbers() {
-        let mut b = [0u8; 32];
-        assert_eq!(proc_fd_path(7, &mut b).to_bytes(), b"/proc/self/fd/7");
-        assert_eq!(proc_fd_path(1023, &mut b).to_bytes(), b"/proc/self/fd/1023");
-    }
+/// Opens directory `name` inside `dir`, following a final symlink: only for
+/// `find -L`/`-H`, which the operator asked to follow. Read-only; callers
+/// `fstat` the handle and compare it with what they examined.
+pub fn open_dir_at_follow(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
 
-    #[test]
-    fn kinds_from_mode_and_dtype_agree() {
-        assert_eq!(Kind::from_mode(0o040755), Kind::Dir);
-        assert_eq!(Kind::from_mode(0o100644), Kind::File);
-        assert_eq!(Kind::from_dtype(10), Kind::Symlink);
-        assert_eq!(Kind::from_dtype(0), Kind::Unknown);
+/// The birth time of `name` in `dir` from `statx`, or `None` where the
+/// kernel or filesystem does not record it (GNU prints `-` / `0` then).
+pub fn birth_at(dir: BorrowedFd<'_>, name: &CStr, follow: bool) -> Option<(i64, u32)> {
+    use rustix::fs::{statx, StatxFlags};
+    let flags = if follow {
+        AtFlags::empty()
+    } else {
+        AtFlags::SYMLINK_NOFOLLOW
+    };
+    let s = statx(dir, name, flags, StatxFlags::BTIME).ok()?;
+    if s.stx_mask & StatxFlags::BTIME.bits() == 0 {
+        return None;
     }
+    Some((s.stx_btime.tv_sec, s.stx_btime.tv_nsec))
+}
+
+/// Reads the whole target of a symlink given by an operator path (ambient
+/// authority, read-only: `stat %N`, `find %l` on a start path).
+pub fn readlink_base(path: &CStr, buf: &mut [u8]) -> SysResult<usize> {
+    readlink_at(cwd(), path, buf)
+}
+
+/// True when the directory `name` in `dir` has no entries (`find -empty`).
+pub fn dir_is_empty_at(dir: BorrowedFd<'_>, name: &CStr, follow: bool) -> SysResult<bool> {
+    let fd = if follow {
+        open_dir_at_follow(dir, name)?
+    } else {
+        open_dir_at(dir, name)?
+    };
+    let mut s = DirStream::new(fd);
+    match s.next_entry() {
+        None => Ok(true),
+        Some(Ok(_)) => Ok(false),
+        Some(Err(e)) => Err(e),
+    }
+}
+
+// ---- helpers for access/mkdir ----
+
+/// The POSIX ACL xattr the kernel consults instead of the group bits when a
+/// file or directory carries an extended ACL (`setfacl`).
+pub const XATTR_POSIX_ACL_ACCESS: &CStr = c"system.posix_acl_access";
+
+/// True when the object behind `fd` has extended attribute `name`. Works on
+/// `O_PATH` handles too: `fgetxattr` refuses those (`EBADF`), so the
+/// fallback asks through `/proc/self/fd/N`, which names exactly this handle's
+/// object. A filesystem without xattrs (`ENOTSUP`) has none.
+pub fn has_xattr_fd<Fd: AsFd>(fd: Fd, name: &CStr) -> SysResult<bool> {
+    let raw = fd.as_fd().as_raw_fd();
+    // SAFETY: a size-0 query with a null buffer only returns the value's
+    // length; fd is open and name NUL-terminated.
+    let mut rc = unsafe { libc::fgetxattr(raw, name.as_ptr(), std::ptr::null_mut(), 0) };
+    if rc < 0 && last_errno() == Errno::BADF {
+        let mut buf = [0u8; 32];
+        let path = proc_fd_path(raw, &mut buf);
+        // SAFETY: as above, with a NUL-terminated path.
+        rc = unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+    }
+    if rc >= 0 {
+        return Ok(true);
+    }
+    match last_errno() {
+        Errno::NODATA | Errno::OPNOTSUPP => Ok(false),
+        e => Err(e),
+    }
+}
+
+/// Opens directory `name` inside `dir` as an `O_PATH` handle (refusing a
+/// symlink or a non-directory like [`open_dir_at`]). Looking up through it
+/// needs only search permission, as the kernel's own path walk does, so
+/// `access` run by a non-root operator examines what it can reach.
+pub fn open_dir_path_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Whether `fs.protected_symlinks` is on: then the kernel refuses to follow
+/// a symlink in a sticky world-writable directory unless the follower or the
+/// directory's owner owns the link. Unknown (no `/proc`) counts as on, the
+/// default of every distribution.
+pub fn protected_symlinks() -> bool {
+    std::fs::read("/proc/sys/fs/protected_symlinks").map_or(true, |v| v.first() != Some(&b'0'))
+}
+
+/// The process's umask (read by setting and restoring it; chperms is single
+/// threaded).
+pub fn current_umask() -> u32 {
+    let old = rustix::process::umask(Mode::from_raw_mode(0o022));
+    rustix::process::umask(old);
+    old.bits() as u32
+}
+
+/// The effective uid of this process (the owner of what it creates).
+pub fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
 }
 
 // ---- helpers for watch ----
@@ -685,5 +762,25 @@ pub fn kill_group(pgid: u32) {
     // SAFETY: kill(2) with integer arguments; a negative pid names a group.
     unsafe {
         libc::kill(-(pgid as libc::pid_t), libc::SIGKILL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_fd_path_formats_numbers() {
+        let mut b = [0u8; 32];
+        assert_eq!(proc_fd_path(7, &mut b).to_bytes(), b"/proc/self/fd/7");
+        assert_eq!(proc_fd_path(1023, &mut b).to_bytes(), b"/proc/self/fd/1023");
+    }
+
+    #[test]
+    fn kinds_from_mode_and_dtype_agree() {
+        assert_eq!(Kind::from_mode(0o040755), Kind::Dir);
+        assert_eq!(Kind::from_mode(0o100644), Kind::File);
+        assert_eq!(Kind::from_dtype(10), Kind::Symlink);
+        assert_eq!(Kind::from_dtype(0), Kind::Unknown);
     }
 }

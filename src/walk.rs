@@ -455,7 +455,13 @@ impl Walker<'_> {
         let mut want = "file or dir";
         for (i, r) in self.policy.rules.iter().enumerate() {
             if active & (1 << i) != 0 && r.pattern.accepts(states[i]) && r.select != Select::Any {
-                want = r.select.word();
+                // The stem `P` of `P/**` must be a directory, whatever
+                // type the rule selects below it.
+                want = if states[i] & crate::glob::STEM != 0 {
+                    "dir"
+                } else {
+                    r.select.word()
+                };
             }
         }
         want

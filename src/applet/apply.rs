@@ -27,7 +27,7 @@ use std::ffi::CString;
 /// Bring trees into policy (apply), or audit them (check). Without --policy,
 /// the built-in NetServa vhost model is applied to ROOT/VHOST.
 #[argh(
-    example = "Preview, then fix one vhost under /srv:\n  $ chperms {command_name} goldcoast.org --dry-run\n  $ chperms {command_name} goldcoast.org",
+    example = "Preview, then fix one vhost under /srv:\n  $ {command_name} goldcoast.org --dry-run\n  $ {command_name} goldcoast.org",
     example = "Audit every vhost from cron, JSON Lines for tooling:\n  $ chperms check --all --format json",
     example = "Apply an application's policy file:\n  $ chperms apply --policy /etc/chperms/app.json",
     note = "Exit status: 0 everything in policy, 1 an error or an entry refused as unsafe, 2 drift found (check, --dry-run). Run 'chperms policy show' to see the built-in model."
@@ -230,6 +230,19 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
             gid,
         })
     });
+    // An unknown --web-group only matters to a policy that uses {web}; the
+    // compile error then says "needs --web-group", which misled operators
+    // who had passed one: name the group they gave instead.
+    let web_err = |msg: String| -> String {
+        if web.is_none() && msg.contains("needs --web-group") {
+            format!(
+                "unknown group \"{}\" (--web-group): not in /etc/group; {msg}",
+                opts.web_group
+            )
+        } else {
+            msg
+        }
+    };
     let forced_user = match &opts.user {
         None => None,
         Some(u) => Some(
@@ -261,7 +274,7 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
                 chroot: opts.chroot,
                 lenient: false,
             };
-            let pol = policy::compile(&parsed, &ctx)?;
+            let pol = policy::compile(&parsed, &ctx).map_err(web_err)?;
             let path =
                 CString::new(b.as_str()).map_err(|_| format!("policy {source}: bad base"))?;
             sys::open_base_dir(&path).map_err(|e| {
@@ -325,7 +338,7 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
                     chroot: opts.chroot,
                     lenient: false,
                 };
-                let pol = policy::compile(&parsed, &ctx)?;
+                let pol = policy::compile(&parsed, &ctx).map_err(web_err)?;
                 out.push(Target {
                     base: display.into_bytes(),
                     policy: pol,

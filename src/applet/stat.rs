@@ -1,7 +1,474 @@
-//! `chperms stat` — being written (placeholder replaced by its applet).
+//! `chperms stat` — GNU coreutils-compatible `stat` for hosts whose BusyBox
+//! has none. The format is parsed once into tokens, then rendered per file.
+
+const HELP: &str = "\
+Usage: stat [OPTION]... FILE...
+Display file status (GNU coreutils compatible).
+
+  -L, --dereference     follow links
+  -c, --format=FORMAT   use FORMAT instead of the default; a newline follows
+      --printf=FORMAT   like --format, but interpret backslash escapes and
+                        print no trailing newline
+  -t, --terse           print the information in terse form
+      --help            display this help and exit
+
+FORMAT directives (printf flags, width and precision allowed, e.g. %-6U %08o):
+  %a access rights in octal (%#a: with leading 0)   %A access rights, ls style
+  %b blocks allocated (%B bytes each)    %d %D device number (decimal/hex)
+  %Hd %Ld major/minor device    %f raw mode (hex)    %F file type
+  %g %G group id/name    %h hard links    %i inode    %n name
+  %N quoted name, dereferenced if a symlink (-> 'target')
+  %o optimal I/O size    %s size    %t %T major/minor device type (hex)
+  %r %R %Hr %Lr device type (decimal/hex/major/minor)
+  %u %U user id/name    %w %W birth (human / epoch; - and 0 when unknown)
+  %x %X access, %y %Y modification, %z %Z change (human / epoch seconds;
+  %.3Y gives fractions)    %% a percent sign
+
+Example:
+  stat -c '%a %U:%G %n' /srv/*/web     mode, owner, group of each web dir
+
+Deviations from GNU stat:
+  -f/--file-system, %C (SELinux context) and %m (mount point) are not
+  supported (%C and %m print '?'); --cached is ignored; names print as in
+  the C locale (QUOTING_STYLE and LC_* are ignored); user and group names
+  come from /etc/passwd and /etc/group only (no NSS); '%Y' style fractions
+  with precisions above 9 are padded with zeros.
+";
+
+use crate::fmt_quote::{pad_num, pad_str, parse_spec, shell_quote, Spec};
+use crate::fmt_time;
+use crate::sys::{self, Kind, Meta};
+use crate::users::NameCache;
+use std::ffi::CString;
+use std::io::Write;
+
+/// One piece of a parsed format: literal bytes or a directive.
+enum Tok {
+    Lit(Vec<u8>),
+    /// `%` directive: spec, modifier (`H`/`L`/0) and conversion byte.
+    Dir(Spec, u8, u8),
+}
+
+const TERSE: &str = "%n %s %b %f %u %g %D %i %h %t %T %X %Y %Z %W %o\n";
+const LONG_HEAD: &str = "  File: %N\n  Size: %-10s\tBlocks: %-10b IO Block: %-6o %F\n";
+const LONG_DEV: &str = "Device: %Hd,%Ld\tInode: %-10i  Links: %-5h Device type: %Hr,%Lr\n";
+const LONG_NODEV: &str = "Device: %Hd,%Ld\tInode: %-10i  Links: %h\n";
+const LONG_TAIL: &str = "Access: (%04a/%10.10A)  Uid: (%5u/%8U)   Gid: (%5g/%8G)\n\
+Access: %x\nModify: %y\nChange: %z\n Birth: %w\n";
+
+fn usage_err(msg: &str) -> i32 {
+    eprintln!("stat: {msg}\nTry 'stat --help' for more information.");
+    1
+}
 
 /// Runs `chperms stat`.
-pub fn main(_args: &[&str]) -> i32 {
-    eprintln!("chperms stat: not built yet");
-    1
+pub fn main(args: &[&str]) -> i32 {
+    let mut follow = false;
+    let mut terse = false;
+    let mut fmt: Option<(String, bool)> = None;
+    let mut files: Vec<&str> = Vec::new();
+    let mut i = 0;
+    let mut opts_done = false;
+    while i < args.len() {
+        let a = args[i];
+        i += 1;
+        if opts_done || a == "-" || !a.starts_with('-') {
+            files.push(a);
+            continue;
+        }
+        if a == "--" {
+            opts_done = true;
+            continue;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let (name, val) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let known = [
+                "dereference",
+                "format",
+                "printf",
+                "terse",
+                "help",
+                "cached",
+                "file-system",
+                "version",
+            ];
+            let hits: Vec<&&str> = known.iter().filter(|k| k.starts_with(name)).collect();
+            let full = match hits.as_slice() {
+                [one] => **one,
+                _ if known.contains(&name) => name,
+                [] => return usage_err(&format!("unrecognized option '{a}'")),
+                _ => return usage_err(&format!("option '{a}' is ambiguous")),
+            };
+            match full {
+                "format" | "printf" | "cached" => {
+                    let v = match val {
+                        Some(v) => v.to_string(),
+                        None if i < args.len() => {
+                            i += 1;
+                            args[i - 1].to_string()
+                        }
+                        None => {
+                            return usage_err(&format!("option '--{full}' requires an argument"))
+                        }
+                    };
+                    if full != "cached" {
+                        fmt = Some((v, full == "printf"));
+                    }
+                }
+                "dereference" => follow = true,
+                "terse" => terse = true,
+                "help" => {
+                    print!("{HELP}");
+                    return 0;
+                }
+                "version" => {
+                    println!("stat (chperms) {}", env!("CARGO_PKG_VERSION"));
+                    return 0;
+                }
+                _ => return usage_err("--file-system is not supported by chperms stat"),
+            }
+            continue;
+        }
+        let b = a.as_bytes();
+        let mut j = 1;
+        while j < b.len() {
+            match b[j] {
+                b'L' => follow = true,
+                b't' => terse = true,
+                b'c' => {
+                    let v = if j + 1 < b.len() {
+                        a[j + 1..].to_string()
+                    } else if i < args.len() {
+                        i += 1;
+                        args[i - 1].to_string()
+                    } else {
+                        return usage_err("option requires an argument -- 'c'");
+                    };
+                    fmt = Some((v, false));
+                    break;
+                }
+                b'f' => return usage_err("-f (--file-system) is not supported by chperms stat"),
+                c => return usage_err(&format!("invalid option -- '{}'", c as char)),
+            }
+            j += 1;
+        }
+    }
+    if files.is_empty() {
+        return usage_err("missing operand");
+    }
+    let (user_fmt, printf) = match &fmt {
+        Some((f, p)) => (Some(f.as_bytes()), *p),
+        None => (None, false),
+    };
+    let toks = match user_fmt {
+        Some(f) => match parse(f, printf) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("stat: {e}");
+                return 1;
+            }
+        },
+        None => None,
+    };
+    let mut names = NameCache::new();
+    let mut out = Vec::with_capacity(512);
+    let mut status = 0;
+    let stdout = std::io::stdout();
+    for f in files {
+        let Ok(c) = CString::new(f) else {
+            status = 1;
+            continue;
+        };
+        let m = match sys::stat_base(&c, follow) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!(
+                    "stat: cannot statx {}: {}",
+                    crate::fmt_quote::quoted(f.as_bytes()),
+                    sys::errno_text(e)
+                );
+                status = 1;
+                continue;
+            }
+        };
+        let file = File {
+            name: f.as_bytes(),
+            c: &c,
+            m,
+            follow,
+            literal: toks.is_none() && !terse,
+        };
+        out.clear();
+        match &toks {
+            Some(t) => {
+                render(&mut out, t, &file, &mut names);
+                if !printf {
+                    out.push(b'\n');
+                }
+            }
+            None => {
+                let mut s = String::new();
+                if terse {
+                    s.push_str(TERSE);
+                } else {
+                    s.push_str(LONG_HEAD);
+                    let dev = matches!(m.kind(), Kind::CharDev | Kind::BlockDev);
+                    s.push_str(if dev { LONG_DEV } else { LONG_NODEV });
+                    s.push_str(LONG_TAIL);
+                }
+                if let Ok(t) = parse(s.as_bytes(), false) {
+                    render(&mut out, &t, &file, &mut names);
+                }
+            }
+        }
+        if stdout.lock().write_all(&out).is_err() {
+            return 1;
+        }
+    }
+    status
+}
+
+/// The file being described.
+struct File<'a> {
+    name: &'a [u8],
+    c: &'a CString,
+    m: Meta,
+    follow: bool,
+    /// `%N` without quotes (GNU's default format quotes nothing).
+    literal: bool,
+}
+
+/// Parses a format; `printf` interprets backslash escapes.
+fn parse(f: &[u8], printf: bool) -> Result<Vec<Tok>, String> {
+    let mut toks = Vec::new();
+    let mut lit = Vec::new();
+    let mut i = 0;
+    while i < f.len() {
+        let c = f[i];
+        i += 1;
+        if c == b'\\' && printf {
+            if i >= f.len() {
+                eprintln!("stat: warning: backslash at end of format");
+                lit.push(b'\\');
+                continue;
+            }
+            match crate::fmt_quote::escape(&f[i..], true) {
+                Some((b, n)) => {
+                    lit.push(b);
+                    i += n;
+                }
+                None => {
+                    eprintln!("stat: warning: unrecognized escape '\\{}'", f[i] as char);
+                    lit.push(f[i]);
+                    i += 1;
+                }
+            }
+            continue;
+        }
+        if c != b'%' {
+            lit.push(c);
+            continue;
+        }
+        let (sp, n) = parse_spec(&f[i..], b"-+ #0'");
+        let start = i - 1;
+        i += n;
+        let conv = f.get(i).copied().unwrap_or(0);
+        if conv == 0 || conv == b'%' {
+            if n > 0 {
+                let d = String::from_utf8_lossy(&f[start..(i + 1).min(f.len())]).into_owned();
+                return Err(format!("'{d}': invalid directive"));
+            }
+            lit.push(b'%');
+            i += 1;
+            continue;
+        }
+        i += 1;
+        let mut modc = 0;
+        if (conv == b'H' || conv == b'L') && matches!(f.get(i), Some(b'd') | Some(b'r')) {
+            modc = conv;
+            i += 1;
+        }
+        let conv = if modc != 0 { f[i - 1] } else { conv };
+        if !lit.is_empty() {
+            toks.push(Tok::Lit(std::mem::take(&mut lit)));
+        }
+        toks.push(Tok::Dir(sp, modc, conv));
+    }
+    if !lit.is_empty() {
+        toks.push(Tok::Lit(lit));
+    }
+    Ok(toks)
+}
+
+/// glibc's `major()`/`minor()` of a `dev_t`.
+pub fn major(d: u64) -> u64 {
+    ((d >> 8) & 0xfff) | ((d >> 32) & !0xfff)
+}
+/// See [`major`].
+pub fn minor(d: u64) -> u64 {
+    (d & 0xff) | ((d >> 12) & !0xff)
+}
+
+/// `ls -l` style mode string (`drwxr-sr-x`).
+pub fn mode_string(mode: u32) -> [u8; 10] {
+    let t = match Kind::from_mode(mode) {
+        Kind::Dir => b'd',
+        Kind::File => b'-',
+        Kind::Symlink => b'l',
+        Kind::Socket => b's',
+        Kind::Fifo => b'p',
+        Kind::CharDev => b'c',
+        Kind::BlockDev => b'b',
+        Kind::Unknown => b'?',
+    };
+    let mut s = *b"?---------";
+    s[0] = t;
+    for (k, ch) in b"rwxrwxrwx".iter().enumerate() {
+        if mode & (0o400 >> k) != 0 {
+            s[k + 1] = *ch;
+        }
+    }
+    for (k, bit, ch) in [(3, 0o4000, b's'), (6, 0o2000, b's'), (9, 0o1000, b't')] {
+        if mode & bit != 0 {
+            s[k] = if s[k] == b'-' {
+                ch.to_ascii_uppercase()
+            } else {
+                ch
+            };
+        }
+    }
+    s
+}
+
+/// GNU's name for a file type.
+fn type_name(m: &Meta) -> &'static str {
+    match m.kind() {
+        Kind::File if m.size == 0 => "regular empty file",
+        Kind::File => "regular file",
+        Kind::Dir => "directory",
+        Kind::Symlink => "symbolic link",
+        Kind::Fifo => "fifo",
+        Kind::Socket => "socket",
+        Kind::CharDev => "character special file",
+        Kind::BlockDev => "block special file",
+        Kind::Unknown => "weird file",
+    }
+}
+
+/// GNU's `out_epoch_sec`: seconds, and with a precision a fraction.
+pub fn epoch(out: &mut Vec<u8>, sp: &Spec, t: (i64, u32)) {
+    let Some(prec) = sp.prec.map(|p| if sp.dot { 9 } else { p }) else {
+        pad_num(out, sp, t.0 as i128, 10, true);
+        return;
+    };
+    let mut isp = *sp;
+    isp.prec = None;
+    isp.minus = false;
+    isp.width = if sp.width > 1 + prec && sp.width - 1 - prec > 1 && !sp.minus {
+        sp.width - 1 - prec
+    } else {
+        0
+    };
+    let start = out.len();
+    pad_num(out, &isp, t.0 as i128, 10, true);
+    if prec > 0 {
+        let frac = format!("{:09}", t.1);
+        out.push(b'.');
+        out.extend_from_slice(&frac.as_bytes()[..prec.min(9)]);
+        out.resize(out.len() + prec.saturating_sub(9), b'0');
+    }
+    if sp.minus {
+        let w = out.len() - start;
+        out.resize(out.len() + sp.width.saturating_sub(w), b' ');
+    }
+}
+
+fn render(out: &mut Vec<u8>, toks: &[Tok], f: &File<'_>, names: &mut NameCache) {
+    let m = &f.m;
+    for t in toks {
+        let (sp, modc, conv) = match t {
+            Tok::Lit(l) => {
+                out.extend_from_slice(l);
+                continue;
+            }
+            Tok::Dir(sp, modc, conv) => (sp, *modc, *conv),
+        };
+        let u = |out: &mut Vec<u8>, v: u64| pad_num(out, sp, v as i128, 10, false);
+        let x = |out: &mut Vec<u8>, v: u64| pad_num(out, sp, v as i128, 16, false);
+        match (modc, conv) {
+            (b'H', b'd') => u(out, major(m.dev)),
+            (b'L', b'd') => u(out, minor(m.dev)),
+            (b'H', b'r') => u(out, major(m.rdev)),
+            (b'L', b'r') => u(out, minor(m.rdev)),
+            (_, b'a') => pad_num(out, sp, m.perm() as i128, 8, false),
+            (_, b'A') => pad_str(out, sp, &mode_string(m.mode)),
+            (_, b'b') => u(out, m.blocks as u64),
+            (_, b'B') => u(out, 512),
+            (_, b'd') => u(out, m.dev),
+            (_, b'D') => x(out, m.dev),
+            (_, b'f') => x(out, m.mode as u64),
+            (_, b'F') => pad_str(out, sp, type_name(m).as_bytes()),
+            (_, b'g') => u(out, m.gid as u64),
+            (_, b'G') => match names.group(m.gid) {
+                Some(n) => pad_str(out, sp, n.as_bytes()),
+                None => pad_str(out, sp, b"UNKNOWN"),
+            },
+            (_, b'h') => u(out, m.nlink),
+            (_, b'i') => u(out, m.ino),
+            (_, b'n') => pad_str(out, sp, f.name),
+            (_, b'N') => {
+                let q = |v: &mut Vec<u8>, s: &[u8]| {
+                    if f.literal {
+                        v.extend_from_slice(s)
+                    } else {
+                        shell_quote(v, s)
+                    }
+                };
+                let mut v = Vec::new();
+                q(&mut v, f.name);
+                pad_str(out, sp, &v);
+                if m.kind() == Kind::Symlink && !f.follow {
+                    let mut buf = vec![0u8; crate::budget::PATH_MAX];
+                    if let Ok(n) = sys::readlink_base(f.c, &mut buf) {
+                        out.extend_from_slice(b" -> ");
+                        v.clear();
+                        q(&mut v, &buf[..n]);
+                        pad_str(out, sp, &v);
+                    }
+                }
+            }
+            (_, b'o') => u(out, m.blksize as u64),
+            (_, b's') => pad_num(out, sp, m.size as i128, 10, true),
+            (_, b't') => x(out, major(m.rdev)),
+            (_, b'T') => x(out, minor(m.rdev)),
+            (_, b'r') => u(out, m.rdev),
+            (_, b'R') => x(out, m.rdev),
+            (_, b'u') => u(out, m.uid as u64),
+            (_, b'U') => match names.user(m.uid) {
+                Some(n) => pad_str(out, sp, n.as_bytes()),
+                None => pad_str(out, sp, b"UNKNOWN"),
+            },
+            (_, c @ (b'w' | b'W' | b'x' | b'X' | b'y' | b'Y' | b'z' | b'Z')) => {
+                let t = match c.to_ascii_lowercase() {
+                    b'w' => sys::birth_at(sys::cwd(), f.c, f.follow),
+                    b'x' => Some(m.atime),
+                    b'y' => Some(m.mtime),
+                    _ => Some(m.ctime),
+                };
+                if c.is_ascii_uppercase() {
+                    epoch(out, sp, t.unwrap_or((0, 0)));
+                } else if let Some(t) = t {
+                    let mut v = Vec::new();
+                    fmt_time::human(&mut v, t);
+                    pad_str(out, sp, &v);
+                } else {
+                    pad_str(out, sp, b"-");
+                }
+            }
+            _ => out.push(b'?'),
+        }
+    }
 }

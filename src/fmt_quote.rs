@@ -1,0 +1,228 @@
+//! GNU's `shell-escape-always` quoting (`'name'`, `"it's"`, `'a'$'\n''b'`),
+//! which GNU `stat %N` and the `find`/`stat` error messages use, and C
+//! `printf`-style padding shared by `stat -c` and `find -printf`.
+
+/// Appends `s` quoted the way GNU quotes file names in the C locale.
+pub fn shell_quote(out: &mut Vec<u8>, s: &[u8]) {
+    let plain = |c: u8| (0x20..0x7f).contains(&c);
+    if s.iter().all(|&c| plain(c))
+        && s.contains(&b'\'')
+        && !s.iter().any(|c| b"\"$`\\!".contains(c))
+    {
+        out.push(b'"');
+        out.extend_from_slice(s);
+        out.push(b'"');
+        return;
+    }
+    let mut inq = true;
+    out.push(b'\'');
+    for &c in s {
+        if c == b'\'' {
+            if inq {
+                out.push(b'\'');
+            }
+            out.extend_from_slice(b"\\'");
+            inq = false;
+        } else if plain(c) {
+            if !inq {
+                out.push(b'\'');
+                inq = true;
+            }
+            out.push(c);
+        } else {
+            if inq {
+                out.push(b'\'');
+                inq = false;
+            }
+            out.extend_from_slice(b"$'");
+            let e = match c {
+                7 => b'a',
+                8 => b'b',
+                9 => b't',
+                10 => b'n',
+                11 => b'v',
+                12 => b'f',
+                13 => b'r',
+                _ => 0,
+            };
+            if e != 0 {
+                out.push(b'\\');
+                out.push(e);
+            } else {
+                out.extend_from_slice(format!("\\{c:03o}").as_bytes());
+            }
+            out.push(b'\'');
+        }
+    }
+    if inq {
+        out.push(b'\'');
+    }
+}
+
+/// `shell_quote` into a fresh String (lossy), for messages.
+pub fn quoted(s: &[u8]) -> String {
+    let mut v = Vec::new();
+    shell_quote(&mut v, s);
+    String::from_utf8_lossy(&v).into_owned()
+}
+
+/// printf-style flags of one directive.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Spec {
+    pub minus: bool,
+    pub plus: bool,
+    pub space: bool,
+    pub hash: bool,
+    pub zero: bool,
+    pub width: usize,
+    pub prec: Option<usize>,
+    /// A `.` with no digits after it (stat's `%.Y` means 9 digits).
+    pub dot: bool,
+}
+
+/// Appends `body` padded to the width (strings: precision truncates).
+pub fn pad_str(out: &mut Vec<u8>, sp: &Spec, body: &[u8]) {
+    let body = match sp.prec {
+        Some(p) if p < body.len() => &body[..p],
+        _ => body,
+    };
+    pad(out, sp, b"", body, false);
+}
+
+/// Appends a number as C `printf` would with `%d`/`%u`/`%o`/`%x` (`radix`
+/// 10, 8 or 16); `signed` allows the `+` and space flags.
+pub fn pad_num(out: &mut Vec<u8>, sp: &Spec, v: i128, radix: u32, signed: bool) {
+    let neg = v < 0;
+    let mut m = v.unsigned_abs();
+    let mut digits = Vec::new();
+    loop {
+        let d = (m % radix as u128) as u8;
+        digits.push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+        m /= radix as u128;
+        if m == 0 {
+            break;
+        }
+    }
+    if sp.prec == Some(0) && v == 0 {
+        digits.clear();
+    }
+    while digits.len() < sp.prec.unwrap_or(0) {
+        digits.push(b'0');
+    }
+    if sp.hash && radix == 8 && digits.last() != Some(&b'0') {
+        digits.push(b'0');
+    }
+    digits.reverse();
+    let prefix: &[u8] = if neg {
+        b"-"
+    } else if signed && sp.plus {
+        b"+"
+    } else if signed && sp.space {
+        b" "
+    } else if sp.hash && radix == 16 && v != 0 {
+        b"0x"
+    } else {
+        b""
+    };
+    pad(out, sp, prefix, &digits, sp.zero && sp.prec.is_none());
+}
+
+fn pad(out: &mut Vec<u8>, sp: &Spec, prefix: &[u8], body: &[u8], zero: bool) {
+    let len = prefix.len() + body.len();
+    let fill = sp.width.saturating_sub(len);
+    if sp.minus {
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(body);
+        out.resize(out.len() + fill, b' ');
+    } else if zero {
+        out.extend_from_slice(prefix);
+        out.resize(out.len() + fill, b'0');
+        out.extend_from_slice(body);
+    } else {
+        out.resize(out.len() + fill, b' ');
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(body);
+    }
+}
+
+/// Parses printf flags, width and precision at the start of `f` (after the
+/// `%`); returns the spec and the number of bytes consumed.
+pub fn parse_spec(f: &[u8], flags: &[u8]) -> (Spec, usize) {
+    let mut sp = Spec::default();
+    let mut i = 0;
+    while i < f.len() && b"-+ #0'I".contains(&f[i]) {
+        if flags.contains(&f[i]) {
+            match f[i] {
+                b'-' => sp.minus = true,
+                b'+' => sp.plus = true,
+                b' ' => sp.space = true,
+                b'#' => sp.hash = true,
+                b'0' => sp.zero = true,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    while i < f.len() && f[i].is_ascii_digit() {
+        sp.width = sp
+            .width
+            .saturating_mul(10)
+            .saturating_add((f[i] - b'0') as usize);
+        i += 1;
+    }
+    if i < f.len() && f[i] == b'.' {
+        i += 1;
+        let mut p = 0usize;
+        while i < f.len() && f[i].is_ascii_digit() {
+            p = p.saturating_mul(10).saturating_add((f[i] - b'0') as usize);
+            i += 1;
+        }
+        sp.prec = Some(p);
+        sp.dot = !f[i - 1].is_ascii_digit();
+    }
+    (sp, i)
+}
+
+/// Decodes one backslash escape at `f[0]` (after the `\`) as GNU
+/// `stat --printf` and `find -printf` do; returns (byte, consumed) or None
+/// when unrecognised.
+pub fn escape(f: &[u8], hex: bool) -> Option<(u8, usize)> {
+    let c = *f.first()?;
+    let simple = match c {
+        b'a' => 7,
+        b'b' => 8,
+        b'f' => 12,
+        b'n' => 10,
+        b'r' => 13,
+        b't' => 9,
+        b'v' => 11,
+        b'\\' => b'\\',
+        b'"' if hex => b'"',
+        b'e' if hex => 27,
+        _ => 0,
+    };
+    if simple != 0 {
+        return Some((simple, 1));
+    }
+    if (b'0'..=b'7').contains(&c) {
+        let mut v = 0u32;
+        let mut n = 0;
+        while n < 3 && n < f.len() && (b'0'..=b'7').contains(&f[n]) {
+            v = v * 8 + (f[n] - b'0') as u32;
+            n += 1;
+        }
+        return Some((v as u8, n));
+    }
+    if hex && c == b'x' {
+        let mut v = 0u32;
+        let mut n = 1;
+        while n < 3 && n < f.len() && f[n].is_ascii_hexdigit() {
+            v = v * 16 + (f[n] as char).to_digit(16).unwrap_or(0);
+            n += 1;
+        }
+        if n > 1 {
+            return Some((v as u8, n));
+        }
+    }
+    None
+}
