@@ -34,6 +34,8 @@ const LOG_NOTICE: u8 = 5;
 pub struct SyslogListener {
     path: String,
     sock: Option<UnixDatagram>,
+    /// Set once "cannot reach syslog" was said.
+    said: bool,
     pid: u32,
     msg: Vec<u8>,
 }
@@ -52,6 +54,7 @@ impl SyslogListener {
         let mut l = SyslogListener {
             path,
             sock: None,
+            said: false,
             pid: std::process::id(),
             msg: Vec::with_capacity(256),
         };
@@ -60,13 +63,24 @@ impl SyslogListener {
     }
 
     fn connect(&mut self) {
-        self.sock = UnixDatagram::unbound()
-            .and_then(|s| {
-                s.set_nonblocking(true)?;
-                s.connect(&self.path)?;
-                Ok(s)
-            })
-            .ok();
+        let r = UnixDatagram::unbound().and_then(|s| {
+            s.set_nonblocking(true)?;
+            s.connect(&self.path)?;
+            Ok(s)
+        });
+        match r {
+            Ok(s) => self.sock = Some(s),
+            Err(e) => {
+                self.sock = None;
+                if !self.said {
+                    self.said = true;
+                    eprintln!(
+                        "chperms: --syslog: {}: {e} (messages are dropped until it can be reached)",
+                        self.path
+                    );
+                }
+            }
+        }
     }
 
     fn send(&mut self) {

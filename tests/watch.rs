@@ -620,3 +620,30 @@ fn at_the_watch_limit_or_without_inotify_it_says_so_once_and_sweeps() {
         );
     }
 }
+
+#[test]
+fn with_all_a_new_vhost_is_picked_up_at_the_next_sweep() {
+    let t = TempDir::new("watch-all");
+    let root = t.join("srv");
+    std::fs::create_dir(&root).expect("root");
+    let (u, g) = (uid_of("chpv1"), gid_of("www-data"));
+    let a = root.join("a.test");
+    std::fs::create_dir(&a).expect("a");
+    set(&a, u, g, 0o2750);
+    let r = root.to_string_lossy().into_owned();
+    let _m = Monitor::start(&t, &["--all", "--root", &r, "--fix", "--interval", "1"]);
+    assert!(
+        a.join("web/log").is_dir(),
+        "a.test not brought into the model"
+    );
+    let b = root.join("b.test");
+    std::fs::create_dir(&b).expect("b");
+    set(&b, u, g, 0o755);
+    let took = wait_for(4.0, || b.join("web/log").is_dir() && ugm(&b).2 == 0o2750)
+        .expect("new vhost not picked up");
+    eprintln!("new vhost picked up in {} ms", took.as_millis());
+    // And it is watched from then on.
+    std::thread::sleep(Duration::from_millis(300));
+    chmod(&b.join("web"), 0o700);
+    assert!(wait_for(4.0, || ugm(&b.join("web")).2 == 0o755).is_some());
+}

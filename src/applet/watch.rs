@@ -250,6 +250,9 @@ impl Monitor {
                 }
             }
             if now >= next_full {
+                if self.opts.all {
+                    self.rescan_vhosts();
+                }
                 self.sweep_all();
                 next_full = Instant::now() + self.interval;
             }
@@ -317,6 +320,21 @@ impl Monitor {
         for t in 0..self.targets.len() {
             self.sweep_one(t);
         }
+    }
+
+    /// `--all`: vhosts added or removed under `--root` since the last full
+    /// sweep are picked up (an error keeps the current set; the sweep that
+    /// follows reports what is wrong with the trees themselves).
+    fn rescan_vhosts(&mut self) {
+        let Ok(t) = resolve(&self.opts) else { return };
+        if t.len() == self.targets.len()
+            && t.iter().zip(&self.targets).all(|(a, b)| a.base == b.base)
+        {
+            return;
+        }
+        self.targets = t;
+        self.dirty = vec![false; self.targets.len()];
+        self.watches.restart();
     }
 
     /// SIGHUP: reopen the log, re-read the policy (keep the old one if the
