@@ -309,13 +309,14 @@ fn without_fix_each_drift_alerts_once_and_again_after_it_returns() {
     );
     // Resolved, then back: alerted again.
     chmod(&queue, 0o775);
-    std::thread::sleep(Duration::from_millis(800));
+    // Room for the debounced sweep that sees it resolved, even under load.
+    std::thread::sleep(Duration::from_millis(1500));
     chmod(&queue, 0o700);
     wait_for(5.0, || count() == 2).expect("a drift that came back was not alerted");
     // logrotate: move the log away, SIGHUP, the next finding goes to a new file.
     std::fs::rename(&log, t.join("chperms.log.1")).expect("rotate");
     m.signal(libc::SIGHUP);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for(5.0, || m.stderr().contains("policy re-read")).expect("SIGHUP not handled");
     chown(&base.join("wlog"), 0, 0);
     wait_for(5.0, || {
         std::fs::read_to_string(&log).is_ok_and(|s| s.contains("/wlog: "))
