@@ -224,7 +224,7 @@ impl Report {
         self.line.clear();
         text_line(&mut self.line, findings);
         if self.format == Format::Json {
-            for f in findings {
+            for f in findings.iter().filter(|_| is_error || !self.quiet) {
                 let mut j = Vec::with_capacity(160);
                 json_finding(&mut j, f);
                 let _ = self.out.write_all(&j);

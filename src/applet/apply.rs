@@ -131,7 +131,7 @@ impl Target {
 pub fn main(cmd: &str, args: &[&str]) -> i32 {
     let a = match Args::from_args(&[&format!("chperms {cmd}")], args) {
         Ok(a) => a,
-        Err(e) => return early_exit(e),
+        Err(e) => return super::argh_exit(cmd, e),
     };
     let fix = if cmd == "check" { a.fix } else { !a.dry_run };
     if cmd == "check" && a.dry_run {
@@ -171,23 +171,6 @@ pub fn main(cmd: &str, args: &[&str]) -> i32 {
     }
     report.finish();
     report.summary.exit_code()
-}
-
-/// Prints argh's help (exit 0) or its one-line usage error (exit 1).
-pub fn early_exit(e: argh::EarlyExit) -> i32 {
-    match e.status {
-        Ok(()) => {
-            print!("{}", e.output);
-            0
-        }
-        Err(()) => {
-            eprint!("{}", e.output);
-            if !e.output.ends_with('\n') {
-                eprintln!();
-            }
-            1
-        }
-    }
 }
 
 /// A report printing in the chosen format, with `--log` opened.
