@@ -105,10 +105,12 @@ struct Args {
 pub fn main(args: &[&str]) -> i32 {
     let a = match Args::from_args(&["chperms watch"], args) {
         Ok(a) => a,
-        Err(e) => return crate::applet::apply::early_exit(e),
+        Err(e) => return super::argh_exit("watch", e),
     };
     if a.interval == 0 || a.interval > 7 * 86_400 {
-        eprintln!("chperms watch: --interval: expected 1 to 604800 seconds");
+        eprintln!(
+            "chperms watch: --interval: expected 1 to 604800 seconds (see 'chperms watch --help')"
+        );
         return 1;
     }
     let opts = TreeOpts {
