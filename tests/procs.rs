@@ -88,6 +88,9 @@ fn gunicorn_as_root_is_drift_and_as_the_app_user_is_clean() {
     let js = stdout(&j);
     assert!(js.contains(&format!("\"path\":\"/proc/{pid}\",\"kind\":\"process\",\"expected\":\"chpv1\",\"actual\":\"root\",\"action\":\"reported\"")), "{js}");
     assert!(matches!(root.0.try_wait(), Ok(None)), "chperms killed it");
+    // apply does not audit processes: its exit status stays 0/1.
+    let o = common::run(["apply", "--policy", &pol]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
 
     // watch alerts it once.
     let alerts = t.join("alerts");

@@ -167,7 +167,11 @@ pub fn main(cmd: &str, args: &[&str]) -> i32 {
     };
     for t in &targets {
         sweep(t, fix, opts.cross_mounts, &mut report);
-        crate::procs::check_processes(&t.policy.processes, &mut report);
+        // Process rules are audited (SPEC §4), never "applied": only
+        // `check` looks, so apply's exit status keeps its meaning.
+        if cmd == "check" {
+            crate::procs::check_processes(&t.policy.processes, &mut report);
+        }
     }
     report.finish();
     report.summary.exit_code()
