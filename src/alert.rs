@@ -100,7 +100,8 @@ impl Alerts {
         self.running.retain_mut(|(child, deadline)| match child.try_wait() {
             Ok(Some(st)) => {
                 if !st.success() {
-                    eprintln!("chperms watch: alert command failed: {st}");
+                    let code = st.code().unwrap_or(-1);
+                    eprintln!("chperms watch: alert command failed (status {code})");
                 }
                 false
             }

@@ -86,10 +86,9 @@ pub fn check_processes(rules: &[ProcessRule], report: &mut Report) {
             }
             let bad = if eff != rule.uid { eff } else { real };
             let actual = report.names.user_text(bad);
-            let shown = String::from_utf8_lossy(name);
             let mut detail = format!(
-                "process {shown} (pid {pid}) runs as {actual}, the policy wants {}",
-                rule.user
+                "process {} (pid {pid}) runs as {actual}, the policy wants {}",
+                rule.name, rule.user
             );
             if real != eff {
                 detail.push_str(&format!(" (real uid {real}, effective uid {eff})"));

@@ -138,20 +138,28 @@ pub fn format_message(out: &mut Vec<u8>, f: &Finding<'_>, secs: i64, pid: u32) {
     );
     escape(out, f.path);
     out.extend_from_slice(b": ");
-    let text = match f.kind {
+    let start = out.len();
+    let _ = match f.kind {
         Kind::Owner | Kind::Group | Kind::Mode => {
-            format!("{} {} (was {})", f.kind.word(), f.expected, f.actual)
+            write!(out, "{} {} (was {})", f.kind.word(), f.expected, f.actual)
         }
-        Kind::Missing => format!("missing {}", f.expected),
-        Kind::Type => format!("is a {}, the policy wants a {}", f.actual, f.expected),
-        Kind::Unsafe | Kind::Process | Kind::Error => String::new(),
+        Kind::Missing => write!(out, "missing {}", f.expected),
+        Kind::Type => write!(out, "is a {}, the policy wants a {}", f.actual, f.expected),
+        Kind::Unsafe | Kind::Process | Kind::Error => Ok(()),
     };
-    escape(out, text.as_bytes());
     if !f.detail.is_empty() {
-        if !text.is_empty() {
+        if out.len() > start {
             out.extend_from_slice(b" - ");
         }
-        escape(out, f.detail.as_bytes());
+        out.extend_from_slice(f.detail.as_bytes());
+    }
+    // Details quote file names: escape everything after the path too.
+    if out[start..]
+        .iter()
+        .any(|&b| b < 0x20 || b == 0x7f || b == b'\\')
+    {
+        let raw = out.split_off(start);
+        escape(out, &raw);
     }
     let _ = write!(out, " [{}]", f.action.word());
     if out.len() > SYSLOG_MAX {
