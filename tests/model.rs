@@ -527,3 +527,59 @@ fn log_gets_timestamped_lines_and_quiet_prints_only_the_summary() {
     assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
     assert!(stdout(&o).starts_with("{\"summary\":"));
 }
+
+/// Regression: a single file bind-mounted into the tree (another
+/// filesystem's file) was changed; only mounted directories were skipped.
+#[test]
+fn bind_mounted_file_is_not_changed() {
+    let t = TempDir::new("bindfile");
+    let v = t.join("goldcoast.org");
+    build_broken_vhost(&v);
+    let outside = TempDir::new("bindsrc");
+    let src = outside.join("shadow");
+    std::fs::write(&src, b"secret").expect("write");
+    set(&src, 0, 0, 0o600);
+    // Put the source on a different filesystem: a tmpfs inside `outside`.
+    let mnt = outside.join("mnt");
+    std::fs::create_dir(&mnt).expect("mkdir");
+    let ok = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "none", &mnt.display().to_string()])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("SKIPPED-LOUDLY: cannot mount tmpfs here");
+        assert!(
+            std::env::var_os("CHPERMS_ALLOW_NO_MOUNT").is_some(),
+            "mount tmpfs failed"
+        );
+        return;
+    }
+    let foreign = mnt.join("shadow");
+    std::fs::write(&foreign, b"secret").expect("write");
+    set(&foreign, 0, 0, 0o600);
+    let target = v.join("web/app/public/index.php");
+    let ok = std::process::Command::new("mount")
+        .args([
+            "--bind",
+            &foreign.display().to_string(),
+            &target.display().to_string(),
+        ])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "bind mount failed");
+    let o = run(vhost_args(t.path(), "chpv1"));
+    let _ = std::process::Command::new("umount").arg(&target).status();
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("index.php: another filesystem is mounted here"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        ugm(&foreign),
+        (0, 0, 0o600),
+        "the bind-mounted file was changed"
+    );
+}
