@@ -211,7 +211,10 @@ impl Report {
             return;
         }
         if let Some(g) = self.gate.as_mut() {
-            if !findings.iter().any(|f| g.admit(f)) {
+            // Every finding goes through the gate (no short cut): a gate
+            // that remembers findings must see all of them.
+            let admitted = findings.iter().fold(false, |any, f| g.admit(f) | any);
+            if !admitted {
                 return;
             }
         }

@@ -167,6 +167,11 @@ pub fn main(cmd: &str, args: &[&str]) -> i32 {
     };
     for t in &targets {
         sweep(t, fix, opts.cross_mounts, &mut report);
+        // Process rules are audited (SPEC §4), never "applied": only
+        // `check` looks, so apply's exit status keeps its meaning.
+        if cmd == "check" {
+            crate::procs::check_processes(&t.policy.processes, &mut report);
+        }
     }
     report.finish();
     report.summary.exit_code()
@@ -177,6 +182,9 @@ pub fn open_report(opts: &TreeOpts) -> Result<Report, String> {
     let mut r = Report::new(opts.format, opts.quiet);
     if let Some(path) = &opts.log {
         r.open_log(path).map_err(|e| format!("--log {path}: {e}"))?;
+    }
+    if opts.syslog {
+        r.listeners.extend(crate::syslog::listener());
     }
     Ok(r)
 }
