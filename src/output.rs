@@ -128,15 +128,6 @@ impl Summary {
             0
         }
     }
-
-    /// Adds another summary's counts.
-    pub fn add(&mut self, o: &Summary) {
-        self.checked += o.checked;
-        self.changed += o.changed;
-        self.drift += o.drift;
-        self.refused += o.refused;
-        self.errors += o.errors;
-    }
 }
 
 /// Something that wants every finding as it happens (the monitor's alerts,
@@ -184,11 +175,6 @@ impl Report {
             names: NameCache::new(),
             line: Vec::with_capacity(256),
         }
-    }
-
-    /// The output format.
-    pub fn format(&self) -> Format {
-        self.format
     }
 
     /// Also append every finding to `path` (created mode 0640 if missing).
