@@ -4,55 +4,16 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
-/// The command line the harness uses for chperms (runner prefix included).
-fn chperms_cmd() -> String {
-    let bin = common::bin();
-    match std::env::var("CHPERMS_RUNNER") {
-        Ok(r) if !r.is_empty() => format!("{r} {}", bin.display()),
-        _ => bin.display().to_string(),
-    }
-}
-
 #[test]
 fn differential_cases_match_gnu_find() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
-    let o = Command::new("sh")
-        .arg(dir.join("run-cases.sh"))
-        .arg(dir.join("find.cases"))
-        .env("CHPERMS", chperms_cmd())
-        .env("VERBOSE", "1")
-        .output()
-        .expect("run sh harness");
-    let text = String::from_utf8_lossy(&o.stdout);
-    eprintln!("{text}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(
-        o.status.success(),
-        "differential find cases failed:\n{text}"
-    );
+    common::run_case_table("find");
 }
 
 #[test]
 fn symlink_named_find_runs_the_applet() {
     let td = common::TempDir::new("mc-find");
-    let link = td.join("find");
-    std::os::unix::fs::symlink(common::bin(), &link).expect("symlink");
     std::fs::write(td.join("file"), b"abc").expect("write");
-    let mut c = match std::env::var_os("CHPERMS_RUNNER").filter(|r| !r.is_empty()) {
-        Some(r) => {
-            let mut c = Command::new(r);
-            c.arg(&link);
-            c
-        }
-        None => Command::new(&link),
-    };
-    let o = c
-        .args(MC_ARGS)
-        .current_dir(td.path())
-        .output()
-        .expect("spawn");
+    let o = common::run_as_symlink("find", td.path(), &MC_ARGS);
     assert_eq!(
         common::stdout(&o),
         MC_WANT,

@@ -205,3 +205,44 @@ pub fn snapshot(root: &Path) -> Vec<(PathBuf, char, u32, u32, u32)> {
     out.sort();
     out
 }
+
+/// Runs one differential table (`tests/cases/NAME.cases`) through the sh
+/// harness a router also runs, comparing chperms with GNU's tools; panics
+/// with the harness's report when any case differs.
+pub fn run_case_table(name: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let bin = bin();
+    let cmd = match std::env::var("CHPERMS_RUNNER") {
+        Ok(r) if !r.is_empty() => format!("{r} {}", bin.display()),
+        _ => bin.display().to_string(),
+    };
+    let o = Command::new("sh")
+        .arg(dir.join("run-cases.sh"))
+        .arg(dir.join(format!("{name}.cases")))
+        .env("CHPERMS", cmd)
+        .env("VERBOSE", "1")
+        .output()
+        .expect("run sh harness");
+    let text = String::from_utf8_lossy(&o.stdout);
+    eprintln!("{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "differential {name} cases failed:\n{text}"
+    );
+}
+
+/// Runs chperms through a symlink named `applet` (BusyBox-style multi-call)
+/// in `dir`, with `args`.
+pub fn run_as_symlink(applet: &str, dir: &Path, args: &[&str]) -> Output {
+    let link = dir.join(applet);
+    std::os::unix::fs::symlink(bin(), &link).expect("symlink");
+    let mut c = match std::env::var_os("CHPERMS_RUNNER").filter(|r| !r.is_empty()) {
+        Some(r) => {
+            let mut c = Command::new(r);
+            c.arg(&link);
+            c
+        }
+        None => Command::new(&link),
+    };
+    c.args(args).current_dir(dir).output().expect("spawn")
+}
