@@ -1224,43 +1224,36 @@ fn base_name(p: &[u8]) -> &[u8] {
 
 /// Appends GNU's `%T@`-style fraction: nine digits and a trailing 0.
 fn frac(v: &mut Vec<u8>, ns: u32) {
-    v.extend_from_slice(format!(".{ns:09}0").as_bytes());
+    v.push(b'.');
+    fmt_time::push_num(v, ns as i64, 9, b'0');
+    v.push(b'0');
 }
 
 fn time_text(v: &mut Vec<u8>, t: (i64, u32), k: u8) {
     let tm = fmt_time::local(t.0);
+    let f = |v: &mut Vec<u8>, letters: &[u8]| fmt_time::fmt(v, letters, &tm, t.0);
     match k {
         b'@' => {
-            v.extend_from_slice(t.0.to_string().as_bytes());
+            fmt_time::push_num(v, t.0, 1, b'0');
             frac(v, t.1);
         }
-        b'S' => {
-            fmt_time::strftime(v, c"%S", &tm);
-            frac(v, t.1);
-        }
-        b'T' | b'+' => {
-            fmt_time::strftime(
+        b'S' | b'T' | b'+' => {
+            f(
                 v,
-                if k == b'T' {
-                    c"%H:%M:%S"
-                } else {
-                    c"%Y-%m-%d+%H:%M:%S"
+                match k {
+                    b'S' => b"S",
+                    b'T' => b"H:M:S",
+                    _ => b"Y-m-d+H:M:S",
                 },
-                &tm,
             );
             frac(v, t.1);
         }
         0 => {
-            fmt_time::strftime(v, c"%a %b %e %H:%M:%S", &tm);
+            f(v, b"a b e H:M:S");
             frac(v, t.1);
-            fmt_time::strftime(v, c" %Y", &tm);
+            f(v, b" Y");
         }
-        _ => {
-            let f = [b'%', k, 0];
-            if let Ok(c) = CStr::from_bytes_with_nul(&f) {
-                fmt_time::strftime(v, c, &tm);
-            }
-        }
+        _ => fmt_time::conv(v, k, &tm, t.0),
     }
 }
 
