@@ -596,6 +596,23 @@ pub fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
+/// `dlsym` for our static musl builds, answering as musl's own does: there
+/// is no dynamic loader, so no symbol is ever found.
+///
+/// Why: rustix's libc backend (used on MIPS) probes optional functions with
+/// `dlsym`; musl's static stub then formats a `dlerror` text with
+/// `vsnprintf`, which links all of printf and its soft-float code (~15 KB
+/// on MIPS) for a message nobody reads. Defining the symbol here keeps the
+/// C library's object (and printf) out; the answer rustix gets is the same.
+#[cfg(target_env = "musl")]
+#[no_mangle]
+pub extern "C" fn dlsym(
+    _handle: *mut libc::c_void,
+    _name: *const libc::c_char,
+) -> *mut libc::c_void {
+    std::ptr::null_mut()
+}
+
 /// How [`spawn`] sets up a child; the default inherits everything.
 #[derive(Default)]
 pub struct SpawnOpts<'a> {
