@@ -146,7 +146,9 @@ pub fn conv(out: &mut Vec<u8>, c: u8, tm: &libc::tm, secs: i64) {
         b'y' => n2(out, year.rem_euclid(100)),
         b'Y' => push_num(out, year, 1, b'0'),
         b'z' => {
-            let off = i64::from(tm.tm_gmtoff);
+            // c_long: i32 on 32-bit targets, so the cast is needed there.
+            #[allow(clippy::unnecessary_cast)]
+            let off = tm.tm_gmtoff as i64;
             let m = off.abs() / 60;
             out.push(if off < 0 { b'-' } else { b'+' });
             push_num(out, m / 60 * 100 + m % 60, 4, b'0');
