@@ -21,7 +21,7 @@ need_tools
 case "${CROSS_PANIC:-immediate-abort}" in
 immediate-abort)
 	panic_flags="-Zunstable-options -Cpanic=immediate-abort"
-	std_features=""
+	std_features="-Zbuild-std-features=optimize_for_size"
 	;;
 abort)
 	panic_flags=""
