@@ -34,7 +34,7 @@ lint:
 test-host: deps users
 	$(CARGO) test --locked --no-fail-fast
 
-test: lint test-host pkg-test cross-test
+test: lint test-host pkg-test cross-test size
 	@echo "make test: all suites passed (lint, host, packages, qemu mipsel/armv7, mips byte order)"
 
 clean:

@@ -70,3 +70,37 @@ pub const RESOLVE_BUF: usize = 4 * PATH_MAX;
 /// Directory levels `access` keeps while resolving (each level is one
 /// component of the physical path it prints).
 pub const RESOLVE_LEVELS: usize = PATH_MAX / 2;
+
+// watch
+
+/// Milliseconds the monitor waits after the first inotify event before it
+/// re-sweeps, so that a burst (`chown -R`, an unpacked archive) costs one
+/// sweep.
+pub const WATCH_DEBOUNCE_MS: u64 = 200;
+
+/// Bytes of the inotify read buffer (events are drained in a loop).
+pub const INOTIFY_BUF: usize = 4096;
+
+/// Most directories the monitor keeps inotify watches on; beyond this (or the
+/// kernel's `max_user_watches`) it says so once and relies on sweeps.
+pub const MAX_WATCHED_DIRS: usize = 65_536;
+
+/// Persisting findings remembered so that each is reported once. Beyond this
+/// the extra ones are reported again at every sweep (said once).
+pub const MAX_SEEN_FINDINGS: usize = 8192;
+
+/// Alert commands running at once.
+pub const MAX_ALERT_CHILDREN: usize = 4;
+
+/// Alerts waiting for a free slot; more are dropped and counted.
+pub const MAX_ALERT_QUEUE: usize = 64;
+
+/// Seconds an alert command may run before it is killed.
+pub const ALERT_TIMEOUT_SECS: u64 = 10;
+
+/// Longest syslog message sent, in bytes (the rest is cut with `...`:
+/// a transport limit, the full finding is in `--log` and on stdout).
+pub const SYSLOG_MAX: usize = 2048;
+
+const _: () = assert!(INOTIFY_BUF >= 16 + 256);
+const _: () = assert!(MAX_ALERT_CHILDREN > 0 && MAX_ALERT_QUEUE >= MAX_ALERT_CHILDREN);

@@ -9,6 +9,7 @@
 //! validates policy files, [`model`] is the built-in NetServa policy,
 //! [`walk`] applies a policy to a tree, [`output`] prints findings.
 
+mod alert;
 mod applet;
 mod budget;
 mod fmt_quote;
@@ -17,7 +18,9 @@ mod glob;
 mod model;
 mod output;
 mod policy;
+mod procs;
 mod sys;
+mod syslog;
 mod users;
 mod walk;
 

@@ -128,15 +128,6 @@ impl Summary {
             0
         }
     }
-
-    /// Adds another summary's counts.
-    pub fn add(&mut self, o: &Summary) {
-        self.checked += o.checked;
-        self.changed += o.changed;
-        self.drift += o.drift;
-        self.refused += o.refused;
-        self.errors += o.errors;
-    }
 }
 
 /// Something that wants every finding as it happens (the monitor's alerts,
@@ -186,11 +177,6 @@ impl Report {
         }
     }
 
-    /// The output format.
-    pub fn format(&self) -> Format {
-        self.format
-    }
-
     /// Also append every finding to `path` (created mode 0640 if missing).
     pub fn open_log(&mut self, path: &str) -> io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
@@ -211,7 +197,10 @@ impl Report {
             return;
         }
         if let Some(g) = self.gate.as_mut() {
-            if !findings.iter().any(|f| g.admit(f)) {
+            // Every finding goes through the gate (no short cut): a gate
+            // that remembers findings must see all of them.
+            let admitted = findings.iter().fold(false, |any, f| g.admit(f) | any);
+            if !admitted {
                 return;
             }
         }
@@ -221,7 +210,7 @@ impl Report {
         self.line.clear();
         text_line(&mut self.line, findings);
         if self.format == Format::Json {
-            for f in findings {
+            for f in findings.iter().filter(|_| is_error || !self.quiet) {
                 let mut j = Vec::with_capacity(160);
                 json_finding(&mut j, f);
                 let _ = self.out.write_all(&j);

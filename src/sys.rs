@@ -751,6 +751,175 @@ pub fn exit_code(status: i32) -> Option<i32> {
     }
 }
 
+// ---- helpers for watch ----
+//
+// The monitor (`applet/watch.rs`) waits on one inotify fd and one signalfd
+// with `poll`; these wrappers keep those syscalls in this module. Watches are
+// added through `/proc/self/fd/N` of a directory handle that the walker
+// opened with [`open_dir_at`], so no path built from tree names is resolved.
+
+/// The inotify events the monitor wants on each directory: metadata changes
+/// and everything that adds, removes or renames an entry or the directory.
+pub const WATCH_MASK: u32 = libc::IN_ATTRIB
+    | libc::IN_CREATE
+    | libc::IN_DELETE
+    | libc::IN_MOVED_FROM
+    | libc::IN_MOVED_TO
+    | libc::IN_DELETE_SELF
+    | libc::IN_MOVE_SELF;
+
+/// A new non-blocking, close-on-exec inotify instance.
+pub fn inotify_new() -> SysResult<OwnedFd> {
+    rustix::fs::inotify::init(
+        rustix::fs::inotify::CreateFlags::CLOEXEC | rustix::fs::inotify::CreateFlags::NONBLOCK,
+    )
+}
+
+/// Watches the directory behind handle `dir` (a magic link: exactly this
+/// object, whatever is renamed in the tree meanwhile). Returns the watch
+/// descriptor; the kernel returns the same one for an already-watched inode.
+pub fn inotify_watch_fd(inotify: BorrowedFd<'_>, dir: BorrowedFd<'_>, mask: u32) -> SysResult<i32> {
+    let mut buf = [0u8; 32];
+    let path = proc_fd_path(dir.as_raw_fd(), &mut buf);
+    // SAFETY: valid fd and NUL-terminated path; integer mask.
+    let wd = unsafe {
+        libc::inotify_add_watch(inotify.as_raw_fd(), path.as_ptr(), mask | libc::IN_ONLYDIR)
+    };
+    if wd < 0 {
+        Err(last_errno())
+    } else {
+        Ok(wd)
+    }
+}
+
+/// One inotify event header (`struct inotify_event` without the name).
+#[derive(Clone, Copy, Debug)]
+pub struct InotifyEvent {
+    pub wd: i32,
+    pub mask: u32,
+}
+
+/// Reads what is queued on a non-blocking inotify fd into `buf` and calls
+/// `f` per event. Returns `Ok(false)` when nothing was queued.
+pub fn inotify_drain(
+    inotify: BorrowedFd<'_>,
+    buf: &mut [u8],
+    mut f: impl FnMut(InotifyEvent),
+) -> SysResult<bool> {
+    let mut any = false;
+    loop {
+        // SAFETY: buf is valid for buf.len() bytes.
+        let n = unsafe { libc::read(inotify.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n < 0 {
+            let e = last_errno();
+            return match e {
+                Errno::AGAIN => Ok(any),
+                Errno::INTR => continue,
+                _ => Err(e),
+            };
+        }
+        let n = n as usize;
+        if n == 0 {
+            return Ok(any);
+        }
+        any = true;
+        // struct inotify_event: i32 wd, u32 mask, u32 cookie, u32 len, name[len]
+        // in native byte order (qemu-user translates for foreign targets).
+        let mut pos = 0;
+        while pos + 16 <= n {
+            let word = |o: usize| {
+                [
+                    buf[pos + o],
+                    buf[pos + o + 1],
+                    buf[pos + o + 2],
+                    buf[pos + o + 3],
+                ]
+            };
+            let wd = i32::from_ne_bytes(word(0));
+            let mask = u32::from_ne_bytes(word(4));
+            let len = u32::from_ne_bytes(word(12)) as usize;
+            f(InotifyEvent { wd, mask });
+            pos += 16 + len;
+        }
+    }
+}
+
+/// Blocks `signals` for this thread and returns a close-on-exec,
+/// non-blocking signalfd delivering them (children get an empty mask: std's
+/// spawn resets it).
+pub fn signalfd_for(signals: &[i32]) -> SysResult<OwnedFd> {
+    // SAFETY: sigset_t is plain data initialised by sigemptyset; the calls
+    // only read and write that set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in signals {
+            libc::sigaddset(&mut set, s);
+        }
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return Err(last_errno());
+        }
+        let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+        if fd < 0 {
+            return Err(last_errno());
+        }
+        Ok(<OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(fd))
+    }
+}
+
+/// The next pending signal number on a non-blocking signalfd, if any.
+pub fn signalfd_next(sfd: BorrowedFd<'_>) -> Option<i32> {
+    // struct signalfd_siginfo is 128 bytes; ssi_signo is its first u32.
+    let mut info = [0u32; 32];
+    // SAFETY: info is valid for 128 bytes.
+    let n = unsafe { libc::read(sfd.as_raw_fd(), info.as_mut_ptr().cast(), 128) };
+    (n == 128).then_some(info[0] as i32)
+}
+
+/// Ignores `SIGPIPE` (a dead alert command or syslogd must not kill the
+/// monitor; writes then fail with `EPIPE`, which is handled).
+pub fn ignore_sigpipe() {
+    // SAFETY: setting a signal disposition to SIG_IGN.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+/// Waits until one of `fds` is readable or `timeout_ms` passed (`-1`:
+/// forever). Returns which fds are readable; `EINTR` reads as "none".
+pub fn poll_readable<const N: usize>(fds: [BorrowedFd<'_>; N], timeout_ms: i32) -> [bool; N] {
+    let mut pfds = fds.map(|fd| libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    });
+    // SAFETY: pfds is a valid array of N pollfd.
+    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), N as libc::nfds_t, timeout_ms) };
+    let mut out = [false; N];
+    if rc > 0 {
+        for (o, p) in out.iter_mut().zip(pfds.iter()) {
+            *o = p.revents != 0;
+        }
+    }
+    out
+}
+
+/// Makes a handle non-blocking (alert stdin pipes: a command that does not
+/// read must not stall the monitor).
+pub fn set_nonblocking<Fd: AsFd>(fd: Fd) -> SysResult<()> {
+    let fl = rustix::fs::fcntl_getfl(&fd)?;
+    rustix::fs::fcntl_setfl(&fd, fl | OFlags::NONBLOCK)
+}
+
+/// Sends `SIGKILL` to the process group `pgid` (an alert command and
+/// whatever it started; it was spawned as a group leader).
+pub fn kill_group(pgid: u32) {
+    // SAFETY: kill(2) with integer arguments; a negative pid names a group.
+    unsafe {
+        libc::kill(-(pgid as libc::pid_t), libc::SIGKILL);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,10 @@
 //!   AT_SYMLINK_NOFOLLOW)` and, only when it needs a change, opened `O_PATH|
 //!   O_NOFOLLOW` (which never runs a FIFO's or device's open), `fstat`ed, and
 //!   changed through that handle only if it is still the same object, of the
-//!   same type, with one link.
+//!   same type, with one link. In fix mode, once a regular file needed a
+//!   change, the next regular files are opened `O_PATH|O_NOFOLLOW` first and
+//!   examined with `fstat` on that handle (no `fstatat`), until one needs no
+//!   change: the object examined is then the object changed.
 //! - Symlinks are never changed. A symlink or device where a rule without
 //!   `**` names a path is refused (exit 1); device nodes are never changed.
 //! - Another filesystem (`st_dev` differs from the base's) is neither
@@ -61,6 +64,9 @@ struct Walker<'a> {
     /// Display path of the entry being examined (base path + relative).
     path: Vec<u8>,
     base_dev: u64,
+    /// Fix mode: the last regular file examined needed a change, so the next
+    /// one probably does too (a tree is usually all right or all wrong).
+    predict_change: bool,
 }
 
 /// A handle to an entry: directories are opened for reading (and can be
@@ -80,6 +86,7 @@ pub fn walk(policy: &Policy, base: OwnedFd, base_path: &[u8], opts: WalkOpts, re
         report,
         path: Vec::with_capacity(PATH_MAX),
         base_dev: 0,
+        predict_change: false,
     };
     w.path.extend_from_slice(base_path);
     let meta = match sys::fstat(&base) {
@@ -156,7 +163,11 @@ pub fn walk(policy: &Policy, base: OwnedFd, base_path: &[u8], opts: WalkOpts, re
             Visit::Descend(fd) => Some(fd),
             Visit::Done => None,
             Visit::NotDir => {
-                w.visit_other(dir, cname, &child, child_active);
+                if w.opts.fix && w.predict_change && dkind == Kind::File {
+                    w.visit_file_handle_first(dir, cname, &child, child_active);
+                } else {
+                    w.visit_other(dir, cname, &child, child_active);
+                }
                 None
             }
         };
@@ -282,8 +293,15 @@ impl Walker<'_> {
             }
             Kind::File | Kind::Socket | Kind::Fifo => {}
         }
+        if self.other_fs(&meta) {
+            return;
+        }
         let (exp, _) = self.policy.expect(states, active, kind);
-        if !self.differs(&meta, &exp) {
+        let differs = self.differs(&meta, &exp);
+        if kind == Kind::File {
+            self.predict_change = differs;
+        }
+        if !differs {
             return;
         }
         if meta.nlink > 1 {
@@ -318,6 +336,58 @@ impl Walker<'_> {
             return;
         }
         self.settle(Handle::Path(fd.as_fd()), &now, &exp);
+    }
+
+    /// Fix mode, when the previous regular file needed a change: opens the
+    /// `O_PATH|O_NOFOLLOW` handle first and decides from its `fstat`, saving
+    /// the `fstatat` by name (5 syscalls per changed file instead of 6). The
+    /// examined object is then the very one that is changed, so the §5.2
+    /// check holds trivially. Anything but a regular file (swapped since
+    /// `getdents`) goes back to [`Self::visit_other`].
+    fn visit_file_handle_first(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        name: &CStr,
+        states: &[State; MAX_RULES],
+        active: u64,
+    ) {
+        let fd = match sys::open_path_at(dir, name) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return,
+            Err(_) => return self.visit_other(dir, name, states, active),
+        };
+        let meta = match sys::fstat(&fd) {
+            Ok(m) if m.kind() == Kind::File => m,
+            _ => {
+                drop(fd);
+                return self.visit_other(dir, name, states, active);
+            }
+        };
+        self.report.summary.checked += 1;
+        if self.other_fs(&meta) {
+            return;
+        }
+        let (exp, _) = self.policy.expect(states, active, Kind::File);
+        if !self.differs(&meta, &exp) {
+            self.predict_change = false;
+            return;
+        }
+        if meta.nlink > 1 {
+            self.refuse_hardlink(&meta, &exp);
+            return;
+        }
+        self.settle(Handle::Path(fd.as_fd()), &meta, &exp);
+    }
+
+    /// True (and noted) when a non-directory lives on another filesystem: a
+    /// single file bind-mounted into the tree is as foreign as a mounted
+    /// directory (SPEC §5.4).
+    fn other_fs(&mut self, meta: &Meta) -> bool {
+        if meta.dev != self.base_dev && !self.opts.cross_mounts {
+            self.note_mount();
+            return true;
+        }
+        false
     }
 
     /// True when `meta` differs from what `exp` wants.

@@ -480,3 +480,106 @@ fn json_findings_name_the_deciding_rule() {
         "{out}"
     );
 }
+
+#[test]
+fn log_gets_timestamped_lines_and_quiet_prints_only_the_summary() {
+    let t = TempDir::new("log");
+    let v = t.join("goldcoast.org");
+    build_broken_vhost(&v);
+    let log = t.join("chperms.log");
+    let mut args = vhost_args(t.path(), "chpv1");
+    args.extend(["--quiet".into(), "--log".into(), log.display().to_string()]);
+    let o = run(&args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(
+        out.lines().count(),
+        1,
+        "--quiet printed more than the summary:\n{out}"
+    );
+    assert!(out.contains(" changed, 0 refused, 0 errors"), "{out}");
+    let text = std::fs::read_to_string(&log).expect("log written");
+    let first = text.lines().next().expect("a log line");
+    // 2026-11-23T12:00:00Z /path: owner ... [fixed]
+    assert_eq!(first.as_bytes()[4], b'-', "{first}");
+    assert!(
+        first[..20].ends_with('Z') && first.contains("goldcoast.org: owner chpv1 (was root)"),
+        "{first}"
+    );
+    assert!(
+        text.lines()
+            .all(|l| l.ends_with("[fixed]") || l.ends_with("[created]")),
+        "{text}"
+    );
+    // JSON honours --quiet too: only the summary when nothing went wrong.
+    build_broken_vhost(&t.join("b.example"));
+    let o = run([
+        "b.example",
+        "--root",
+        &t.path().display().to_string(),
+        "--user",
+        "chpv1",
+        "--quiet",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("{\"summary\":"));
+}
+
+/// Regression: a single file bind-mounted into the tree (another
+/// filesystem's file) was changed; only mounted directories were skipped.
+#[test]
+fn bind_mounted_file_is_not_changed() {
+    let t = TempDir::new("bindfile");
+    let v = t.join("goldcoast.org");
+    build_broken_vhost(&v);
+    let outside = TempDir::new("bindsrc");
+    let src = outside.join("shadow");
+    std::fs::write(&src, b"secret").expect("write");
+    set(&src, 0, 0, 0o600);
+    // Put the source on a different filesystem: a tmpfs inside `outside`.
+    let mnt = outside.join("mnt");
+    std::fs::create_dir(&mnt).expect("mkdir");
+    let ok = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "none", &mnt.display().to_string()])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("SKIPPED-LOUDLY: cannot mount tmpfs here");
+        assert!(
+            std::env::var_os("CHPERMS_ALLOW_NO_MOUNT").is_some(),
+            "mount tmpfs failed"
+        );
+        return;
+    }
+    let foreign = mnt.join("shadow");
+    std::fs::write(&foreign, b"secret").expect("write");
+    set(&foreign, 0, 0, 0o600);
+    let target = v.join("web/app/public/index.php");
+    let ok = std::process::Command::new("mount")
+        .args([
+            "--bind",
+            &foreign.display().to_string(),
+            &target.display().to_string(),
+        ])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "bind mount failed");
+    let o = run(vhost_args(t.path(), "chpv1"));
+    let _ = std::process::Command::new("umount").arg(&target).status();
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("index.php: another filesystem is mounted here"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        ugm(&foreign),
+        (0, 0, 0o600),
+        "the bind-mounted file was changed"
+    );
+}

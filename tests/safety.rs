@@ -130,7 +130,9 @@ fn run_bounded(args: &[OsString], secs: u64) -> Ran {
         code,
         stdout,
         stderr,
-        maxrss_kib: ru.ru_maxrss,
+        // c_long: 32 bits on mipsel/armv7, 64 on x86_64.
+        #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+        maxrss_kib: i64::from(ru.ru_maxrss),
     }
 }
 

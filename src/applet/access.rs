@@ -157,18 +157,7 @@ struct Ctx {
 pub fn main(args: &[&str]) -> i32 {
     let a = match Args::from_args(&["chperms access"], args) {
         Ok(a) => a,
-        Err(e) => {
-            return match e.status {
-                Ok(()) => {
-                    println!("{}", e.output);
-                    0
-                }
-                Err(()) => {
-                    eprintln!("chperms access: {}", e.output.trim_end());
-                    1
-                }
-            };
-        }
+        Err(e) => return super::argh_exit("access", e),
     };
     if a.paths.is_empty() {
         eprintln!("chperms access: no PATH given (see --help)");

@@ -131,7 +131,7 @@ impl Target {
 pub fn main(cmd: &str, args: &[&str]) -> i32 {
     let a = match Args::from_args(&[&format!("chperms {cmd}")], args) {
         Ok(a) => a,
-        Err(e) => return early_exit(e),
+        Err(e) => return super::argh_exit(cmd, e),
     };
     let fix = if cmd == "check" { a.fix } else { !a.dry_run };
     if cmd == "check" && a.dry_run {
@@ -167,26 +167,14 @@ pub fn main(cmd: &str, args: &[&str]) -> i32 {
     };
     for t in &targets {
         sweep(t, fix, opts.cross_mounts, &mut report);
+        // Process rules are audited (SPEC §4), never "applied": only
+        // `check` looks, so apply's exit status keeps its meaning.
+        if cmd == "check" {
+            crate::procs::check_processes(&t.policy.processes, &mut report);
+        }
     }
     report.finish();
     report.summary.exit_code()
-}
-
-/// Prints argh's help (exit 0) or its one-line usage error (exit 1).
-pub fn early_exit(e: argh::EarlyExit) -> i32 {
-    match e.status {
-        Ok(()) => {
-            print!("{}", e.output);
-            0
-        }
-        Err(()) => {
-            eprint!("{}", e.output);
-            if !e.output.ends_with('\n') {
-                eprintln!();
-            }
-            1
-        }
-    }
 }
 
 /// A report printing in the chosen format, with `--log` opened.
@@ -194,6 +182,9 @@ pub fn open_report(opts: &TreeOpts) -> Result<Report, String> {
     let mut r = Report::new(opts.format, opts.quiet);
     if let Some(path) = &opts.log {
         r.open_log(path).map_err(|e| format!("--log {path}: {e}"))?;
+    }
+    if opts.syslog {
+        r.listeners.extend(crate::syslog::listener());
     }
     Ok(r)
 }

@@ -107,18 +107,7 @@ fn fail(path: &[u8], e: Errno) -> Fail {
 pub fn main(args: &[&str]) -> i32 {
     let a = match Args::from_args(&["chperms mkdir"], args) {
         Ok(a) => a,
-        Err(e) => {
-            return match e.status {
-                Ok(()) => {
-                    println!("{}", e.output);
-                    0
-                }
-                Err(()) => {
-                    eprintln!("chperms mkdir: {}", e.output.trim_end());
-                    1
-                }
-            };
-        }
+        Err(e) => return super::argh_exit("mkdir", e),
     };
     let want = match want_of(&a) {
         Ok(w) => w,

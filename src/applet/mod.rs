@@ -7,3 +7,25 @@ pub mod mkdir;
 pub mod policy;
 pub mod stat;
 pub mod watch;
+
+/// Ends an applet whose options argh could not parse, or that was asked for
+/// `--help`: help goes to stdout (exit 0); a usage error is one line on
+/// stderr naming the problem and where to look (exit 1).
+pub fn argh_exit(cmd: &str, e: argh::EarlyExit) -> i32 {
+    match e.status {
+        Ok(()) => {
+            print!("{}", e.output);
+            if !e.output.ends_with('\n') {
+                println!();
+            }
+            0
+        }
+        Err(()) => {
+            eprintln!(
+                "chperms {cmd}: {} (see 'chperms {cmd} --help')",
+                e.output.trim_end()
+            );
+            1
+        }
+    }
+}

@@ -9,7 +9,7 @@
 //! In the compiled view every rule carries `"comment": "rule N"`: N is the
 //! index reported as `"rule"` in `check --format json` findings.
 
-use super::apply::{early_exit, resolve, TreeOpts};
+use super::apply::{resolve, TreeOpts};
 use crate::model::NETSERVA_JSON;
 use crate::policy;
 use argh::FromArgs;
@@ -51,7 +51,7 @@ struct Args {
 pub fn main(args: &[&str]) -> i32 {
     let a = match Args::from_args(&["chperms policy"], args) {
         Ok(a) => a,
-        Err(e) => return early_exit(e),
+        Err(e) => return super::argh_exit("policy", e),
     };
     let show = match a.action.as_str() {
         "show" => true,

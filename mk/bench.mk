@@ -1,0 +1,28 @@
+# mk/bench.mk — the performance report of issue 6 (not part of `make test`).
+# Included by the top-level Makefile.
+#
+#   make bench      ~100k-entry vhost: audit and repair vs GNU find, the
+#                   chown -R + find -exec chmod pipeline and systemd-tmpfiles;
+#                   peak RSS; syscalls per entry. A few minutes; writes its
+#                   section of BENCHMARKS.md and prints it.
+#   make bench-1m   audit of a ~1,000,000-entry tree (time, RSS), chperms vs
+#                   find; its own section of BENCHMARKS.md.
+#
+# The measured binary is the static musl build (dist/x86_64-unknown-linux-musl),
+# built here first; if that build fails the bench says so and measures
+# target/release/chperms instead. BENCH_BIN=path overrides; BENCH_RUNS (5).
+
+.PHONY: bench bench-1m bench-bin
+
+bench-bin: build users
+	@if [ -z "$$BENCH_BIN" ]; then \
+		$(MAKE) --no-print-directory cross CROSS_TARGETS=x86_64-unknown-linux-musl \
+		|| { echo "bench: musl build failed: measuring target/release/chperms" >&2; \
+		     rm -f dist/x86_64-unknown-linux-musl/chperms; }; \
+	fi
+
+bench: bench-bin
+	sh bench/run.sh 100k
+
+bench-1m: bench-bin
+	sh bench/run.sh 1m

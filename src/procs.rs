@@ -1,0 +1,210 @@
+//! Process rules (SPEC §4 `processes`): "processes named `gunicorn` must
+//! run as `wegweiser`", checked from `/proc`, reported, never killed.
+//!
+//! Map: [`check_processes`] scans `/proc` once for all rules and reports each
+//! offending process as a `process` finding counted as drift; [`proc_name_matches`]
+//! and [`parse_uids`] are the pure parts, tested on their own.
+//!
+//! A process matches a rule's name when its `comm` (from `/proc/PID/stat`,
+//! at most 15 bytes, so the name is compared on its first 15 bytes), the
+//! basename of `argv[0]`, or — when `argv[0]` is an interpreter such as
+//! `python3` — the basename of `argv[1]` equals it: gunicorn runs as
+//! `python3 …/venv/bin/gunicorn`. It offends when its real *or* effective uid
+//! is not the rule's user (a root master that dropped only its effective uid
+//! still offends).
+
+use crate::output::{Action, Finding, Kind, Report};
+use crate::policy::ProcessRule;
+use std::io::Read;
+
+/// Bytes read from each `/proc/PID/*` file (`status` keeps `Uid:` in its
+/// first lines; longer command lines only lose arguments after `argv[1]`).
+const PROC_READ: usize = 4096;
+
+/// Interpreters whose `argv[1]` names the program really running.
+const INTERPRETERS: [&[u8]; 8] = [
+    b"python", b"perl", b"ruby", b"node", b"php", b"sh", b"bash", b"dash",
+];
+
+/// Reports every process breaking one of `rules`; adds one to
+/// `report.summary.drift` per offending process (and rule).
+pub fn check_processes(rules: &[ProcessRule], report: &mut Report) {
+    if rules.is_empty() {
+        return;
+    }
+    let Ok(proc_fd) = crate::sys::open_base_dir(c"/proc") else {
+        report.error(b"/proc", "cannot read /proc: process rules not checked");
+        return;
+    };
+    let mut dir = crate::sys::DirStream::new(proc_fd);
+    let mut buf = [0u8; PROC_READ];
+    let mut path = String::with_capacity(32);
+    while let Some(ent) = dir.next_entry() {
+        let Ok(ent) = ent else { break };
+        let Some(pid) = parse_u32(ent.name.to_bytes()) else {
+            continue;
+        };
+        // Vanished processes and kernel threads are simply skipped.
+        let Some(comm_len) = read_proc(pid, "stat", &mut path, &mut buf).and_then(|n| {
+            let s = &buf[..n];
+            let open = s.iter().position(|&b| b == b'(')?;
+            let close = s.iter().rposition(|&b| b == b')')?;
+            (close > open).then(|| {
+                buf.copy_within(open + 1..close, 0);
+                close - open - 1
+            })
+        }) else {
+            continue;
+        };
+        let mut comm = [0u8; 64];
+        let comm_len = comm_len.min(comm.len());
+        comm[..comm_len].copy_from_slice(&buf[..comm_len]);
+        let comm = &comm[..comm_len];
+        let mut argv: Option<usize> = None;
+        for rule in rules {
+            let name = rule.name.as_bytes();
+            let mut hit = comm_matches(comm, name);
+            if !hit {
+                if argv.is_none() {
+                    argv = Some(read_proc(pid, "cmdline", &mut path, &mut buf).unwrap_or(0));
+                }
+                let n = argv.unwrap_or(0);
+                hit = proc_name_matches(&buf[..n], name);
+            }
+            if !hit {
+                continue;
+            }
+            let mut status = [0u8; PROC_READ];
+            let Some(n) = read_proc(pid, "status", &mut path, &mut status) else {
+                continue;
+            };
+            let Some((real, eff)) = parse_uids(&status[..n]) else {
+                continue;
+            };
+            if real == rule.uid && eff == rule.uid {
+                continue;
+            }
+            let bad = if eff != rule.uid { eff } else { real };
+            let actual = report.names.user_text(bad);
+            let mut detail = format!(
+                "process {} (pid {pid}) runs as {actual}, the policy wants {}",
+                rule.name, rule.user
+            );
+            if real != eff {
+                detail.push_str(&format!(" (real uid {real}, effective uid {eff})"));
+            }
+            let p = format!("/proc/{pid}");
+            report.summary.drift += 1;
+            report.one(Finding {
+                path: p.as_bytes(),
+                kind: Kind::Process,
+                expected: rule.user.as_str(),
+                actual: actual.as_str(),
+                action: Action::Reported,
+                rule: None,
+                detail: &detail,
+            });
+        }
+    }
+}
+
+/// Reads up to `buf.len()` bytes of `/proc/PID/FILE`.
+fn read_proc(pid: u32, file: &str, path: &mut String, buf: &mut [u8]) -> Option<usize> {
+    use std::fmt::Write;
+    path.clear();
+    let _ = write!(path, "/proc/{pid}/{file}");
+    let mut f = std::fs::File::open(path.as_str()).ok()?;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(n)
+}
+
+/// `comm` is the first 15 bytes of the executable's name.
+fn comm_matches(comm: &[u8], name: &[u8]) -> bool {
+    comm == name || (comm.len() == 15 && name.len() > 15 && name.starts_with(comm))
+}
+
+/// Whether a NUL-separated command line runs `name`: `argv[0]`'s basename,
+/// or `argv[1]`'s when `argv[0]` is an interpreter.
+pub fn proc_name_matches(cmdline: &[u8], name: &[u8]) -> bool {
+    let mut args = cmdline.split(|&b| b == 0);
+    fn base(a: &[u8]) -> &[u8] {
+        a.rsplit(|&b| b == b'/').next().unwrap_or(a)
+    }
+    let Some(a0) = args.next() else { return false };
+    let b0 = base(a0);
+    // Forked workers rename themselves ("gunicorn: worker [app]").
+    let b0_word = b0.split(|&b| b == b' ' || b == b':').next().unwrap_or(b0);
+    if b0 == name || b0_word == name {
+        return true;
+    }
+    if !INTERPRETERS.iter().any(|i| b0.starts_with(i)) {
+        return false;
+    }
+    // `python3 -u app`: flags are not the program.
+    args.find(|a| !a.starts_with(b"-"))
+        .is_some_and(|a1| base(a1) == name)
+}
+
+/// (real, effective) uid from the `Uid:` line of `/proc/PID/status`.
+pub fn parse_uids(status: &[u8]) -> Option<(u32, u32)> {
+    let line = status
+        .split(|&b| b == b'\n')
+        .find(|l| l.starts_with(b"Uid:"))?;
+    let mut ids = line[4..]
+        .split(|&b| b == b'\t' || b == b' ')
+        .filter(|w| !w.is_empty())
+        .map(parse_u32);
+    Some((ids.next()??, ids.next()??))
+}
+
+fn parse_u32(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gunicorn_under_python_matches() {
+        let c = b"/opt/wegweiser/venv/bin/python3.12\0/opt/wegweiser/venv/bin/gunicorn\0-w\x004\0";
+        assert!(proc_name_matches(c, b"gunicorn"));
+        assert!(proc_name_matches(
+            b"/usr/bin/python3\0-u\0/x/gunicorn\0",
+            b"gunicorn"
+        ));
+        assert!(proc_name_matches(b"gunicorn: worker [app]\0", b"gunicorn"));
+        assert!(proc_name_matches(
+            b"/usr/bin/gunicorn\0app:app\0",
+            b"gunicorn"
+        ));
+        // An editor opening a file called gunicorn is not gunicorn.
+        assert!(!proc_name_matches(b"vi\0gunicorn\0", b"gunicorn"));
+        assert!(!proc_name_matches(b"", b"gunicorn"));
+    }
+
+    #[test]
+    fn uids_come_from_the_status_line() {
+        let s = b"Name:\tx\nUmask:\t0022\nUid:\t0\t1101\t0\t0\nGid:\t0\t0\t0\t0\n";
+        assert_eq!(parse_uids(s), Some((0, 1101)));
+        assert_eq!(parse_uids(b"Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn long_names_match_a_truncated_comm() {
+        assert!(comm_matches(b"gunicorn", b"gunicorn"));
+        assert!(comm_matches(b"very-long-daemo", b"very-long-daemon-name"));
+        assert!(!comm_matches(b"gunicor", b"gunicorn"));
+    }
+}

@@ -1,0 +1,255 @@
+//! `--syslog`: every finding as an RFC 3164 datagram to `/dev/log`.
+//!
+//! Map: [`listener`] returns a [`Listener`] for [`crate::output::Report`];
+//! [`SyslogListener`] owns one unbound `AF_UNIX` datagram socket and sends
+//! `<PRI>Mmm dd hh:mm:ss chperms[PID]: MESSAGE` — the form BusyBox syslogd,
+//! OpenWrt's logd, rsyslog and journald all parse.
+//!
+//! Why it is written this way:
+//! - Facility `daemon`, but `authpriv` for security findings (`unsafe`,
+//!   refusals, `process`), so that they land in the auth log operators watch.
+//! - The socket is non-blocking: a stuck syslogd drops messages instead of
+//!   stalling the monitor. A send that fails because syslogd restarted
+//!   (`ECONNREFUSED`, `ENOTCONN`, `ENOENT`) reconnects once and retries.
+//! - Control bytes in file names are escaped as `\xNN`: a name holding a
+//!   newline must not forge a second log line.
+//! - `CHPERMS_SYSLOG_SOCKET` replaces `/dev/log` (tests bind their own
+//!   socket; root sets root's environment, so this grants nothing).
+
+use crate::budget::SYSLOG_MAX;
+use crate::output::{civil_from_days, now_secs, Action, Finding, Kind, Listener};
+use std::io::Write;
+use std::os::unix::net::UnixDatagram;
+
+const LOG_DAEMON: u8 = 3 << 3;
+const LOG_AUTHPRIV: u8 = 10 << 3;
+const LOG_ERR: u8 = 3;
+const LOG_WARNING: u8 = 4;
+const LOG_NOTICE: u8 = 5;
+
+/// Sends findings to syslog.
+///
+/// Invariant: `sock` is `None` only while `/dev/log` could not be reached;
+/// each message retries the connection then.
+pub struct SyslogListener {
+    path: String,
+    sock: Option<UnixDatagram>,
+    /// Set once "cannot reach syslog" was said.
+    said: bool,
+    pid: u32,
+    msg: Vec<u8>,
+}
+
+/// A syslog listener for `/dev/log` (or `$CHPERMS_SYSLOG_SOCKET`). Always
+/// returns one: a syslogd that starts later (OpenWrt's logd at boot) is
+/// reached on the first message after it appears.
+pub fn listener() -> Option<Box<dyn Listener>> {
+    let path = std::env::var("CHPERMS_SYSLOG_SOCKET").unwrap_or_else(|_| "/dev/log".into());
+    Some(Box::new(SyslogListener::new(path)))
+}
+
+impl SyslogListener {
+    /// A listener sending to the datagram socket at `path`.
+    pub fn new(path: String) -> SyslogListener {
+        let mut l = SyslogListener {
+            path,
+            sock: None,
+            said: false,
+            pid: std::process::id(),
+            msg: Vec::with_capacity(256),
+        };
+        l.connect();
+        l
+    }
+
+    fn connect(&mut self) {
+        let r = UnixDatagram::unbound().and_then(|s| {
+            s.set_nonblocking(true)?;
+            s.connect(&self.path)?;
+            Ok(s)
+        });
+        match r {
+            Ok(s) => self.sock = Some(s),
+            Err(e) => {
+                self.sock = None;
+                if !self.said {
+                    self.said = true;
+                    eprintln!(
+                        "chperms: --syslog: {}: {e} (messages are dropped until it can be reached)",
+                        self.path
+                    );
+                }
+            }
+        }
+    }
+
+    fn send(&mut self) {
+        for attempt in 0..2 {
+            if self.sock.is_none() {
+                self.connect();
+            }
+            let Some(s) = self.sock.as_ref() else { return };
+            match s.send(&self.msg) {
+                Ok(_) => return,
+                // A full queue: drop this message rather than block.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(_) if attempt == 0 => self.sock = None,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+impl Listener for SyslogListener {
+    fn finding(&mut self, f: &Finding<'_>) {
+        self.msg.clear();
+        format_message(&mut self.msg, f, now_secs(), self.pid);
+        self.send();
+    }
+}
+
+/// Facility and severity of a finding, as the `<PRI>` number.
+pub fn priority(f: &Finding<'_>) -> u8 {
+    let security = matches!(f.kind, Kind::Unsafe | Kind::Process) || f.action == Action::Refused;
+    let facility = if security { LOG_AUTHPRIV } else { LOG_DAEMON };
+    let severity = match (f.kind, f.action) {
+        (Kind::Error, _) | (_, Action::Error) => LOG_ERR,
+        (_, Action::Fixed | Action::Created) => LOG_NOTICE,
+        _ => LOG_WARNING,
+    };
+    facility | severity
+}
+
+/// Writes the whole datagram for `f` at `secs` (UTC) into `out`.
+pub fn format_message(out: &mut Vec<u8>, f: &Finding<'_>, secs: i64, pid: u32) {
+    const MON: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (_, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    let mon = MON[(m as usize).saturating_sub(1) % 12];
+    let _ = write!(
+        out,
+        "<{}>{mon} {d:2} {:02}:{:02}:{:02} chperms[{pid}]: ",
+        priority(f),
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    );
+    escape(out, f.path);
+    out.extend_from_slice(b": ");
+    let start = out.len();
+    let _ = match f.kind {
+        Kind::Owner | Kind::Group | Kind::Mode => {
+            write!(out, "{} {} (was {})", f.kind.word(), f.expected, f.actual)
+        }
+        Kind::Missing => write!(out, "missing {}", f.expected),
+        Kind::Type => write!(out, "is a {}, the policy wants a {}", f.actual, f.expected),
+        Kind::Unsafe | Kind::Process | Kind::Error => Ok(()),
+    };
+    if !f.detail.is_empty() {
+        if out.len() > start {
+            out.extend_from_slice(b" - ");
+        }
+        out.extend_from_slice(f.detail.as_bytes());
+    }
+    // Details quote file names: escape everything after the path too.
+    if out[start..]
+        .iter()
+        .any(|&b| b < 0x20 || b == 0x7f || b == b'\\')
+    {
+        let raw = out.split_off(start);
+        escape(out, &raw);
+    }
+    let _ = write!(out, " [{}]", f.action.word());
+    if out.len() > SYSLOG_MAX {
+        out.truncate(SYSLOG_MAX - 3);
+        out.extend_from_slice(b"...");
+    }
+}
+
+/// Copies `bytes`, writing control bytes and DEL as `\xNN`.
+fn escape(out: &mut Vec<u8>, bytes: &[u8]) {
+    for &b in bytes {
+        if b < 0x20 || b == 0x7f || b == b'\\' {
+            let _ = write!(out, "\\x{b:02x}");
+        } else {
+            out.push(b);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding<'a>(path: &'a [u8], kind: Kind, action: Action) -> Finding<'a> {
+        Finding {
+            path,
+            kind,
+            expected: "chpv1",
+            actual: "root",
+            action,
+            rule: Some(0),
+            detail: "",
+        }
+    }
+
+    #[test]
+    fn messages_are_rfc3164_with_escaped_names() {
+        let mut v = Vec::new();
+        let f = finding(b"/srv/a\nforged", Kind::Owner, Action::Fixed);
+        format_message(&mut v, &f, 1_795_000_000, 42);
+        assert_eq!(
+            String::from_utf8(v).unwrap(),
+            "<29>Nov 18 11:06:40 chperms[42]: /srv/a\\x0aforged: owner chpv1 (was root) [fixed]"
+        );
+    }
+
+    #[test]
+    fn security_findings_go_to_authpriv() {
+        assert_eq!(
+            priority(&finding(b"/p", Kind::Process, Action::Reported)),
+            80 | 4
+        );
+        assert_eq!(
+            priority(&finding(b"/p", Kind::Mode, Action::Refused)),
+            80 | 4
+        );
+        assert_eq!(
+            priority(&finding(b"/p", Kind::Error, Action::Error)),
+            24 | 3
+        );
+        assert_eq!(
+            priority(&finding(b"/p", Kind::Mode, Action::WouldFix)),
+            24 | 4
+        );
+    }
+
+    #[test]
+    fn datagrams_reach_a_real_socket() {
+        let dir = std::env::temp_dir().join(format!("chperms-syslog-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("log");
+        let _ = std::fs::remove_file(&path);
+        let server = UnixDatagram::bind(&path).unwrap();
+        let mut l = SyslogListener::new(path.to_string_lossy().into_owned());
+        l.finding(&finding(b"/opt/w/payloads", Kind::Mode, Action::WouldFix));
+        let mut buf = [0u8; 512];
+        let n = server.recv(&mut buf).unwrap();
+        let got = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(got.starts_with("<28>"), "{got}");
+        assert!(
+            got.ends_with("/opt/w/payloads: mode chpv1 (was root) [would-fix]"),
+            "{got}"
+        );
+        // syslogd restarted: the listener reconnects.
+        drop(server);
+        let _ = std::fs::remove_file(&path);
+        let server = UnixDatagram::bind(&path).unwrap();
+        l.finding(&finding(b"/x", Kind::Owner, Action::Fixed));
+        let n = server.recv(&mut buf).unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).contains("/x: owner"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
