@@ -21,7 +21,7 @@ need_tools
 case "${CROSS_PANIC:-immediate-abort}" in
 immediate-abort)
 	panic_flags="-Zunstable-options -Cpanic=immediate-abort"
-	std_features=""
+	std_features="-Zbuild-std-features=optimize_for_size"
 	;;
 abort)
 	panic_flags=""
@@ -30,6 +30,11 @@ abort)
 	;;
 *) die "CROSS_PANIC must be immediate-abort (default) or abort, not '$CROSS_PANIC'" ;;
 esac
+
+# Size flags for every release build (see cross/README.md, "Size budget"):
+# no Debug formatting (`{:?}` prints nothing; chperms never shows Debug
+# output to users), no panic locations, no unwind tables (nothing unwinds).
+size_flags="-Zfmt-debug=none -Zlocation-detail=none -Cforce-unwind-tables=no"
 
 targets=${*:-$ALL_TARGETS}
 cd "$REPO"
@@ -44,7 +49,7 @@ for t in $targets; do
 	RUSTC_BOOTSTRAP=1 \
 	CARGO_TARGET_DIR="$CROSS_TARGET_DIR" \
 	CARGO_PROFILE_RELEASE_STRIP=false \
-	RUSTFLAGS="$panic_flags $(target_rustflags "$t")" \
+	RUSTFLAGS="$panic_flags $size_flags $(target_rustflags "$t")" \
 		cargo zigbuild --quiet --release --locked --target "$t" \
 		-Zbuild-std=std,panic_abort $std_features --bin chperms \
 		|| die "cargo zigbuild for $t (is 'make deps-cross' done? see the error above)"

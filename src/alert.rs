@@ -15,13 +15,11 @@
 
 use crate::budget::{ALERT_TIMEOUT_SECS, MAX_ALERT_CHILDREN, MAX_ALERT_QUEUE};
 use crate::output::{json_finding, Finding, Listener};
+use rustix::fd::AsFd;
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::ffi::OsStr;
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::os::unix::process::ExitStatusExt;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -73,7 +71,7 @@ impl Listener for AlertListener {
 pub struct Alerts {
     argv: Vec<String>,
     pending: Rc<RefCell<Pending>>,
-    running: Vec<(Child, Option<Instant>)>,
+    running: Vec<(i32, Option<Instant>)>,
 }
 
 impl Alerts {
@@ -97,8 +95,10 @@ impl Alerts {
     /// Reaps finished commands, kills overdue ones, starts queued ones.
     pub fn pump(&mut self) {
         let now = Instant::now();
-        self.running.retain_mut(|(child, deadline)| match child.try_wait() {
+        self.running.retain_mut(|(child, deadline)| match crate::sys::wait_child(*child, false) {
             Ok(Some(st)) => {
+                // ExitStatus only to print it as before ("exit status: 1").
+                let st = std::process::ExitStatus::from_raw(st);
                 if !st.success() {
                     let code = st.code().unwrap_or(-1);
                     eprintln!("chperms watch: alert command failed (status {code})");
@@ -110,7 +110,7 @@ impl Alerts {
                     eprintln!(
                         "chperms watch: alert command still running after {ALERT_TIMEOUT_SECS} s: killed"
                     );
-                    crate::sys::kill_group(child.id());
+                    crate::sys::kill_group(*child as u32);
                     *deadline = None;
                 }
                 true
@@ -135,30 +135,42 @@ impl Alerts {
     }
 
     fn start(&mut self, a: &Alert, now: Instant) {
-        let mut cmd = Command::new(&self.argv[0]);
-        cmd.args(&self.argv[1..])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::from(std::io::stderr()))
-            .env("CHPERMS_PATH", OsStr::from_bytes(&a.path))
-            .env("CHPERMS_KIND", a.kind)
-            .env("CHPERMS_EXPECTED", &a.expected)
-            .env("CHPERMS_ACTUAL", &a.actual)
-            .env("CHPERMS_ACTION", a.action)
-            .process_group(0);
-        match cmd.spawn() {
-            Ok(mut child) => {
-                if let Some(mut stdin) = child.stdin.take() {
-                    // One line, far below a pipe's capacity; non-blocking
-                    // anyway so a command that never reads cannot stall us.
-                    let _ = crate::sys::set_nonblocking(&stdin);
-                    let _ = stdin.write_all(&a.json);
-                }
+        // CHPERMS_*=value entries added to the child's environment.
+        let env = |k: &str, v: &[u8]| [k.as_bytes(), b"=", v].concat();
+        let env = [
+            env("CHPERMS_PATH", &a.path),
+            env("CHPERMS_KIND", a.kind.as_bytes()),
+            env("CHPERMS_EXPECTED", a.expected.as_bytes()),
+            env("CHPERMS_ACTUAL", a.actual.as_bytes()),
+            env("CHPERMS_ACTION", a.action.as_bytes()),
+        ];
+        let env: Vec<&[u8]> = env.iter().map(|e| e.as_slice()).collect();
+        let argv: Vec<&[u8]> = self.argv.iter().map(|s| s.as_bytes()).collect();
+        let spawned =
+            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).and_then(|(r, w)| {
+                let o = crate::sys::SpawnOpts {
+                    stdin: Some(r.as_fd()),
+                    stdout: Some(rustix::stdio::stderr()),
+                    env: &env,
+                    new_group: true,
+                    ..Default::default()
+                };
+                crate::sys::spawn(&argv, &o).map(|pid| (pid, w))
+            });
+        match spawned {
+            Ok((pid, w)) => {
+                let mut stdin = std::fs::File::from(w);
+                // One line, far below a pipe's capacity; non-blocking
+                // anyway so a command that never reads cannot stall us.
+                let _ = crate::sys::set_nonblocking(&stdin);
+                let _ = stdin.write_all(&a.json);
                 let deadline = now + Duration::from_secs(ALERT_TIMEOUT_SECS);
-                self.running.push((child, Some(deadline)));
+                self.running.push((pid, Some(deadline)));
             }
             Err(e) => eprintln!(
-                "chperms watch: cannot run alert command {}: {e}",
-                self.argv[0]
+                "chperms watch: cannot run alert command {}: {}",
+                self.argv[0],
+                std::io::Error::from_raw_os_error(e.raw_os_error())
             ),
         }
     }
@@ -172,8 +184,8 @@ impl Alerts {
     /// Kills what still runs (the monitor is stopping).
     pub fn shutdown(&mut self) {
         for (child, _) in self.running.iter_mut() {
-            crate::sys::kill_group(child.id());
-            let _ = child.wait();
+            crate::sys::kill_group(*child as u32);
+            let _ = crate::sys::wait_child(*child, true);
         }
         self.running.clear();
     }

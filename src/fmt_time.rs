@@ -1,10 +1,11 @@
 //! Local-time formatting shared by `stat` and `find -printf`.
 //!
-//! Uses the C library's `localtime_r` and `strftime`, so that `TZ` (and
-//! musl's `/etc/TZ`-free zone handling on routers) behaves as it does for the
-//! system's own tools.
-
-use std::ffi::CStr;
+//! Uses the C library's `localtime_r`, so that `TZ` (and musl's
+//! `/etc/TZ`-free zone handling on routers) behaves as it does for the
+//! system's own tools. The conversions themselves are formatted here, as
+//! glibc's `strftime` does in the C locale (which GNU find and stat use):
+//! musl's `strftime` pulls in `snprintf` and its floating-point code (about
+//! 20 KB on MIPS) and lacks `%k`, `%l` and `%P`.
 
 /// The broken-down local time of `secs` since the epoch (all zero when the C
 /// library cannot represent it).
@@ -18,18 +19,216 @@ pub fn local(secs: i64) -> libc::tm {
     }
 }
 
-/// Appends `strftime(fmt, tm)` to `out` (at most 64 bytes per call).
-pub fn strftime(out: &mut Vec<u8>, fmt: &CStr, tm: &libc::tm) {
-    let mut buf = [0u8; 64];
-    // SAFETY: buf is valid for its length; fmt is NUL-terminated; tm is valid.
-    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), tm) };
-    out.extend_from_slice(&buf[..n.min(buf.len())]);
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Appends `v` in decimal, padded on the left with `pad` to `width` bytes
+/// (a minus sign counts towards the width, as in printf).
+pub fn push_num(out: &mut Vec<u8>, v: i64, width: usize, pad: u8) {
+    let mut d = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut i = d.len();
+    loop {
+        i -= 1;
+        d[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let len = d.len() - i + usize::from(v < 0);
+    if v < 0 && pad == b'0' {
+        out.push(b'-');
+    }
+    for _ in len..width {
+        out.push(pad);
+    }
+    if v < 0 && pad != b'0' {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&d[i..]);
+}
+
+fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// glibc's `iso_week_days`: days since the Monday starting this ISO week's
+/// year (negative when the day belongs to the previous ISO year).
+fn iso_week_days(yday: i64, wday: i64) -> i64 {
+    yday - (yday - wday + 4 + 378) % 7 + 3
+}
+
+/// The ISO 8601 week-based year and week number (`%G`, `%V`).
+fn iso_week(tm: &libc::tm) -> (i64, i64) {
+    let (yday, wday) = (tm.tm_yday as i64, tm.tm_wday as i64);
+    let mut year = tm.tm_year as i64 + 1900;
+    let mut days = iso_week_days(yday, wday);
+    if days < 0 {
+        year -= 1;
+        days = iso_week_days(yday + 365 + i64::from(is_leap(year)), wday);
+    } else {
+        let d = iso_week_days(yday - 365 - i64::from(is_leap(year)), wday);
+        if d >= 0 {
+            year += 1;
+            days = d;
+        }
+    }
+    (year, days / 7 + 1)
+}
+
+/// Appends one conversion, `%` followed by `c`, as glibc's `strftime` would
+/// in the C locale; an unknown letter is copied as `%c`. `secs` is the time
+/// `tm` came from (`%s`).
+pub fn conv(out: &mut Vec<u8>, c: u8, tm: &libc::tm, secs: i64) {
+    let year = tm.tm_year as i64 + 1900;
+    let hour = tm.tm_hour as i64;
+    let h12 = (hour + 11) % 12 + 1;
+    let day = DAYS.get(tm.tm_wday as usize).copied().unwrap_or("?");
+    let month = MONTHS.get(tm.tm_mon as usize).copied().unwrap_or("?");
+    let (yday, wday) = (tm.tm_yday as i64, tm.tm_wday as i64);
+    let n2 = |out: &mut Vec<u8>, v: i64| push_num(out, v, 2, b'0');
+    match c {
+        b'a' => out.extend_from_slice(&day.as_bytes()[..day.len().min(3)]),
+        b'A' => out.extend_from_slice(day.as_bytes()),
+        b'b' | b'h' => out.extend_from_slice(&month.as_bytes()[..month.len().min(3)]),
+        b'B' => out.extend_from_slice(month.as_bytes()),
+        b'c' => fmt(out, b"a b e H:M:S Y", tm, secs),
+        b'C' => n2(out, year.div_euclid(100)),
+        b'd' => n2(out, tm.tm_mday as i64),
+        b'D' | b'x' => fmt(out, b"m/d/y", tm, secs),
+        b'e' => push_num(out, tm.tm_mday as i64, 2, b' '),
+        b'F' => fmt(out, b"Y-m-d", tm, secs),
+        b'g' => n2(out, iso_week(tm).0.rem_euclid(100)),
+        b'G' => push_num(out, iso_week(tm).0, 1, b'0'),
+        b'H' => n2(out, hour),
+        b'I' => n2(out, h12),
+        b'j' => push_num(out, yday + 1, 3, b'0'),
+        b'k' => push_num(out, hour, 2, b' '),
+        b'l' => push_num(out, h12, 2, b' '),
+        b'm' => n2(out, tm.tm_mon as i64 + 1),
+        b'M' => n2(out, tm.tm_min as i64),
+        b'n' => out.push(b'\n'),
+        b'p' => out.extend_from_slice(if hour >= 12 { b"PM" } else { b"AM" }),
+        b'P' => out.extend_from_slice(if hour >= 12 { b"pm" } else { b"am" }),
+        b'r' => fmt(out, b"I:M:S p", tm, secs),
+        b'R' => fmt(out, b"H:M", tm, secs),
+        b's' => push_num(out, secs, 1, b'0'),
+        b'S' => n2(out, tm.tm_sec as i64),
+        b't' => out.push(b'\t'),
+        b'T' | b'X' => fmt(out, b"H:M:S", tm, secs),
+        b'u' => push_num(out, (wday + 6) % 7 + 1, 1, b'0'),
+        b'U' => n2(out, (yday - wday + 7) / 7),
+        b'V' => n2(out, iso_week(tm).1),
+        b'w' => push_num(out, wday, 1, b'0'),
+        b'W' => n2(out, (yday - (wday + 6) % 7 + 7) / 7),
+        b'y' => n2(out, year.rem_euclid(100)),
+        b'Y' => push_num(out, year, 1, b'0'),
+        b'z' => {
+            // c_long: i32 on 32-bit targets, so the cast is needed there.
+            #[allow(clippy::unnecessary_cast)]
+            let off = tm.tm_gmtoff as i64;
+            let m = off.abs() / 60;
+            out.push(if off < 0 { b'-' } else { b'+' });
+            push_num(out, m / 60 * 100 + m % 60, 4, b'0');
+        }
+        b'Z' => {
+            if !tm.tm_zone.is_null() {
+                // SAFETY: localtime_r points tm_zone at a NUL-terminated
+                // zone name that lives as long as the process's TZ setting.
+                let z = unsafe { std::ffi::CStr::from_ptr(tm.tm_zone) };
+                out.extend_from_slice(z.to_bytes());
+            }
+        }
+        b'%' => out.push(b'%'),
+        _ => out.extend_from_slice(&[b'%', c]),
+    }
+}
+
+/// Appends a format given as conversion letters, any other byte copied:
+/// `b"H:M"` is `strftime`'s `"%H:%M"`.
+pub fn fmt(out: &mut Vec<u8>, letters: &[u8], tm: &libc::tm, secs: i64) {
+    for &c in letters {
+        if c.is_ascii_alphabetic() {
+            conv(out, c, tm, secs);
+        } else {
+            out.push(c);
+        }
+    }
 }
 
 /// Appends GNU's `YYYY-MM-DD HH:MM:SS.NNNNNNNNN +ZZZZ` (stat's `%x`).
 pub fn human(out: &mut Vec<u8>, t: (i64, u32)) {
     let tm = local(t.0);
-    strftime(out, c"%Y-%m-%d %H:%M:%S", &tm);
-    out.extend_from_slice(format!(".{:09}", t.1).as_bytes());
-    strftime(out, c" %z", &tm);
+    fmt(out, b"Y-m-d H:M:S.", &tm, t.0);
+    push_num(out, t.1 as i64, 9, b'0');
+    fmt(out, b" z", &tm, t.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The C library's strftime, for comparison (glibc on the host: the
+    /// implementation GNU find and stat format with).
+    fn libc_strftime(f: &std::ffi::CStr, tm: &libc::tm) -> Vec<u8> {
+        let mut buf = [0u8; 128];
+        // SAFETY: buf is valid for its length; f is NUL-terminated.
+        let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), f.as_ptr(), tm) };
+        buf[..n].to_vec()
+    }
+
+    #[test]
+    fn matches_the_c_library_for_every_letter() {
+        // Days around year ends (ISO weeks), leap days, both halves of the
+        // day, times before 1970.
+        let mut times = vec![0i64, -1, 951_782_400, 1_709_622_489, 4_102_444_800];
+        for y in [1969i64, 1999, 2004, 2020, 2021, 2026] {
+            let jan1 = (y - 1970) * 31_556_952;
+            for d in -10..10 {
+                times.push(jan1 + d * 86_400 + 13 * 3600 + 7);
+            }
+        }
+        for t in times {
+            let tm = local(t);
+            for c in b"aAbBcCdDeFgGhHIjklmMnpPrRsStTuUVwWxXyYzZ%" {
+                let f = [b'%', *c, 0];
+                let want = libc_strftime(std::ffi::CStr::from_bytes_with_nul(&f).unwrap(), &tm);
+                let mut got = Vec::new();
+                conv(&mut got, *c, &tm, t);
+                assert_eq!(got, want, "%{} at {t}", *c as char);
+            }
+        }
+    }
+
+    #[test]
+    fn pads_numbers_like_printf() {
+        let mut v = Vec::new();
+        push_num(&mut v, 7, 2, b'0');
+        push_num(&mut v, 7, 2, b' ');
+        push_num(&mut v, -5, 3, b'0');
+        push_num(&mut v, 123_456, 2, b'0');
+        assert_eq!(v, b"07 7-05123456");
+    }
 }

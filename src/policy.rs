@@ -313,7 +313,15 @@ fn describe(e: &serde_json_core::de::Error) -> String {
         // unwrap on a 64-byte string) on serde's long "unknown field"
         // message, so it is off: unknown keys are named by locate_error.
         E::CustomError => "a field is unknown, missing or of the wrong type".into(),
-        _ => format!("malformed policy ({e:?})"),
+        // Named by hand, as `{e:?}` printed them: release builds use
+        // -Zfmt-debug=none, which turns Debug output into nothing.
+        E::AnyIsUnsupported => "malformed policy (AnyIsUnsupported)".into(),
+        E::BytesIsUnsupported => "malformed policy (BytesIsUnsupported)".into(),
+        E::ExpectedSomeIdent => "malformed policy (ExpectedSomeIdent)".into(),
+        E::ExpectedSomeValue => "malformed policy (ExpectedSomeValue)".into(),
+        E::InvalidNumber => "malformed policy (InvalidNumber)".into(),
+        E::InvalidUnicodeCodePoint => "malformed policy (InvalidUnicodeCodePoint)".into(),
+        _ => "malformed policy".into(),
     }
 }
 

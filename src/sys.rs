@@ -596,6 +596,161 @@ pub fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
+/// `dlsym` for our static musl builds, answering as musl's own does: there
+/// is no dynamic loader, so no symbol is ever found.
+///
+/// Why: rustix's libc backend (used on MIPS) probes optional functions with
+/// `dlsym`; musl's static stub then formats a `dlerror` text with
+/// `vsnprintf`, which links all of printf and its soft-float code (~15 KB
+/// on MIPS) for a message nobody reads. Defining the symbol here keeps the
+/// C library's object (and printf) out; the answer rustix gets is the same.
+#[cfg(target_env = "musl")]
+#[no_mangle]
+pub extern "C" fn dlsym(
+    _handle: *mut libc::c_void,
+    _name: *const libc::c_char,
+) -> *mut libc::c_void {
+    std::ptr::null_mut()
+}
+
+/// How [`spawn`] sets up a child; the default inherits everything.
+#[derive(Default)]
+pub struct SpawnOpts<'a> {
+    /// The child's working directory (`find -execdir`), entered with
+    /// `fchdir` before the exec.
+    pub dir: Option<BorrowedFd<'a>>,
+    /// Becomes the child's stdin.
+    pub stdin: Option<BorrowedFd<'a>>,
+    /// Becomes the child's stdout.
+    pub stdout: Option<BorrowedFd<'a>>,
+    /// `NAME=VALUE` entries added to our environment (replacing same-named
+    /// ones) for the child.
+    pub env: &'a [&'a [u8]],
+    /// Starts the child in a process group of its own.
+    pub new_group: bool,
+}
+
+extern "C" {
+    static environ: *const *mut libc::c_char;
+}
+
+/// Starts `argv[0]` (searched in `PATH` like `execvp`) with `argv`; returns
+/// its pid. The child gets an empty signal mask and `SIGPIPE` at its default,
+/// as `std::process::Command` gives it. A program that cannot be started
+/// (not found, `fchdir` failed, ...) is an error here, not an exit status.
+///
+/// Built on `posix_spawnp` instead of `std::process::Command` for size: the
+/// C library's spawn is a few hundred bytes, Command's machinery ~20 KB on
+/// MIPS.
+pub fn spawn(argv: &[&[u8]], o: &SpawnOpts<'_>) -> SysResult<i32> {
+    // All strings NUL-terminated in one buffer, then the pointer arrays.
+    let mut buf = Vec::new();
+    let mut ends = Vec::with_capacity(argv.len() + o.env.len());
+    for a in argv.iter().chain(o.env) {
+        if a.contains(&0) {
+            return Err(Errno::INVAL);
+        }
+        buf.extend_from_slice(a);
+        buf.push(0);
+        ends.push(buf.len());
+    }
+    let mut ptrs: Vec<*mut libc::c_char> = Vec::with_capacity(ends.len() + 2);
+    let mut start = 0;
+    for &end in &ends {
+        ptrs.push(buf[start..].as_ptr() as *mut libc::c_char);
+        start = end;
+    }
+    let (args, extra) = ptrs.split_at(argv.len());
+    let mut args = args.to_vec();
+    args.push(std::ptr::null_mut());
+    // SAFETY: environ is the C library's NULL-terminated environment; we
+    // only read it here, single-threaded, before spawning.
+    let mut envp: Vec<*mut libc::c_char> = Vec::new();
+    let env =
+        if extra.is_empty() {
+            unsafe { environ }
+        } else {
+            unsafe {
+                let mut e = environ;
+                while !e.is_null() && !(*e).is_null() {
+                    let v = CStr::from_ptr(*e).to_bytes();
+                    let name = v.split(|&c| c == b'=').next().unwrap_or(v);
+                    if !o.env.iter().any(|x| {
+                        x.len() > name.len() && x.starts_with(name) && x[name.len()] == b'='
+                    }) {
+                        envp.push(*e);
+                    }
+                    e = e.add(1);
+                }
+            }
+            envp.extend_from_slice(extra);
+            envp.push(std::ptr::null_mut());
+            envp.as_ptr()
+        };
+    // SAFETY: attr and actions are initialised before use and destroyed
+    // after; every pointer handed over stays alive until posix_spawnp
+    // returns (the child has then exec'd or failed).
+    unsafe {
+        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+        let mut fa: libc::posix_spawn_file_actions_t = std::mem::zeroed();
+        libc::posix_spawnattr_init(&mut attr);
+        libc::posix_spawn_file_actions_init(&mut fa);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::posix_spawnattr_setsigmask(&mut attr, &set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::posix_spawnattr_setsigdefault(&mut attr, &set);
+        let mut flags = libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF;
+        if o.new_group {
+            flags |= libc::POSIX_SPAWN_SETPGROUP;
+            libc::posix_spawnattr_setpgroup(&mut attr, 0);
+        }
+        libc::posix_spawnattr_setflags(&mut attr, flags as libc::c_short);
+        if let Some(fd) = o.stdin {
+            libc::posix_spawn_file_actions_adddup2(&mut fa, fd.as_raw_fd(), 0);
+        }
+        if let Some(fd) = o.stdout {
+            libc::posix_spawn_file_actions_adddup2(&mut fa, fd.as_raw_fd(), 1);
+        }
+        if let Some(fd) = o.dir {
+            libc::posix_spawn_file_actions_addfchdir_np(&mut fa, fd.as_raw_fd());
+        }
+        let mut pid: libc::pid_t = 0;
+        let r = libc::posix_spawnp(&mut pid, args[0], &fa, &attr, args.as_ptr(), env);
+        libc::posix_spawn_file_actions_destroy(&mut fa);
+        libc::posix_spawnattr_destroy(&mut attr);
+        if r != 0 {
+            return Err(Errno::from_raw_os_error(r));
+        }
+        Ok(pid)
+    }
+}
+
+/// Waits for child `pid` (retrying on `EINTR`); `Ok(None)` when `block` is
+/// false and it is still running, else its raw wait status.
+pub fn wait_child(pid: i32, block: bool) -> SysResult<Option<i32>> {
+    let mut st = 0;
+    loop {
+        // SAFETY: st is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut st, if block { 0 } else { libc::WNOHANG }) };
+        match r {
+            0 => return Ok(None),
+            r if r > 0 => return Ok(Some(st)),
+            _ if last_errno() == Errno::INTR => continue,
+            _ => return Err(last_errno()),
+        }
+    }
+}
+
+/// The exit code in a raw wait status (`None` when killed by a signal).
+pub fn exit_code(status: i32) -> Option<i32> {
+    if libc::WIFEXITED(status) {
+        Some(libc::WEXITSTATUS(status))
+    } else {
+        None
+    }
+}
+
 // ---- helpers for watch ----
 //
 // The monitor (`applet/watch.rs`) waits on one inotify fd and one signalfd

@@ -384,6 +384,6 @@ fn list_vhosts(root_fd: OwnedFd, root: &str) -> Result<Vec<String>, String> {
             names.push(n.to_string());
         }
     }
-    names.sort();
+    names.sort_unstable(); // directory names are unique: same order, less code
     Ok(names)
 }

@@ -42,7 +42,7 @@ use crate::fmt_quote::{escape, pad_num, pad_str, parse_spec, quoted, Spec};
 use crate::fmt_time;
 use crate::sys::{self, Errno, Kind, Meta};
 use crate::users::{self, NameCache};
-use rustix::fd::{AsRawFd, BorrowedFd};
+use rustix::fd::BorrowedFd;
 use std::ffi::{CStr, CString};
 use std::io::Write;
 
@@ -1145,8 +1145,8 @@ impl Find {
         for a in &x.argv {
             argv.push(replace_braces(a.as_bytes(), &arg));
         }
-        let dirfd = if x.dir { Some(e.dir.as_raw_fd()) } else { None };
-        self.spawn(&argv, dirfd) == Some(0)
+        let dir = if x.dir { Some(e.dir) } else { None };
+        self.spawn(&argv, dir) == Some(0)
     }
 
     /// Runs a pending `{} +` batch; a failing command makes find exit 1.
@@ -1168,29 +1168,16 @@ impl Find {
 
     /// Runs a command directly (no shell) after flushing our output; returns
     /// its exit code (None when it could not start or was killed).
-    fn spawn(&mut self, argv: &[Vec<u8>], dirfd: Option<i32>) -> Option<i32> {
-        use std::os::unix::ffi::OsStrExt;
-        use std::os::unix::process::CommandExt;
+    fn spawn(&mut self, argv: &[Vec<u8>], dir: Option<BorrowedFd<'_>>) -> Option<i32> {
         self.flush();
-        let os = |b: &Vec<u8>| std::ffi::OsStr::from_bytes(b).to_os_string();
-        let mut cmd = std::process::Command::new(os(&argv[0]));
-        cmd.args(argv[1..].iter().map(os));
-        if let Some(fd) = dirfd {
-            // SAFETY: fchdir is async-signal-safe; fd stays open while the
-            // parent waits for this child.
-            unsafe {
-                cmd.pre_exec(move || {
-                    if libc::fchdir(fd) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
-        }
-        match cmd.status() {
-            Ok(s) => s.code(),
-            Err(er) => {
-                let e = Errno::from_raw_os_error(er.raw_os_error().unwrap_or(0));
+        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        let o = sys::SpawnOpts {
+            dir,
+            ..Default::default()
+        };
+        match sys::spawn(&args, &o).and_then(|pid| sys::wait_child(pid, true)) {
+            Ok(st) => st.and_then(sys::exit_code),
+            Err(e) => {
                 eprintln!("find: {}: {}", quoted(&argv[0]), sys::errno_text(e));
                 None
             }
@@ -1237,43 +1224,36 @@ fn base_name(p: &[u8]) -> &[u8] {
 
 /// Appends GNU's `%T@`-style fraction: nine digits and a trailing 0.
 fn frac(v: &mut Vec<u8>, ns: u32) {
-    v.extend_from_slice(format!(".{ns:09}0").as_bytes());
+    v.push(b'.');
+    fmt_time::push_num(v, ns as i64, 9, b'0');
+    v.push(b'0');
 }
 
 fn time_text(v: &mut Vec<u8>, t: (i64, u32), k: u8) {
     let tm = fmt_time::local(t.0);
+    let f = |v: &mut Vec<u8>, letters: &[u8]| fmt_time::fmt(v, letters, &tm, t.0);
     match k {
         b'@' => {
-            v.extend_from_slice(t.0.to_string().as_bytes());
+            fmt_time::push_num(v, t.0, 1, b'0');
             frac(v, t.1);
         }
-        b'S' => {
-            fmt_time::strftime(v, c"%S", &tm);
-            frac(v, t.1);
-        }
-        b'T' | b'+' => {
-            fmt_time::strftime(
+        b'S' | b'T' | b'+' => {
+            f(
                 v,
-                if k == b'T' {
-                    c"%H:%M:%S"
-                } else {
-                    c"%Y-%m-%d+%H:%M:%S"
+                match k {
+                    b'S' => b"S",
+                    b'T' => b"H:M:S",
+                    _ => b"Y-m-d+H:M:S",
                 },
-                &tm,
             );
             frac(v, t.1);
         }
         0 => {
-            fmt_time::strftime(v, c"%a %b %e %H:%M:%S", &tm);
+            f(v, b"a b e H:M:S");
             frac(v, t.1);
-            fmt_time::strftime(v, c" %Y", &tm);
+            f(v, b" Y");
         }
-        _ => {
-            let f = [b'%', k, 0];
-            if let Ok(c) = CStr::from_bytes_with_nul(&f) {
-                fmt_time::strftime(v, c, &tm);
-            }
-        }
+        _ => fmt_time::conv(v, k, &tm, t.0),
     }
 }
 
