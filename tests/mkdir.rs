@@ -231,21 +231,7 @@ fn incident_layout_is_created_as_wegweiser_would_need() {
     let t = TempDir::new("mkdir-wegweiser");
     let base = t.join("opt/wegweiser");
     std::fs::create_dir_all(&base).unwrap();
-    let dirs = [
-        "payloads",
-        "payloads/queue",
-        "payloads/invalid",
-        "payloads/noDeviceUuid",
-        "deviceFiles",
-        "logs",
-        "wlog",
-        "data",
-        "downloads",
-        "tmp",
-        "flask_session",
-        "backups",
-        "snippets",
-    ];
+    let dirs = common::INCIDENT_DIRS;
     let paths: Vec<String> = dirs.iter().map(|d| s(&base.join(d)).to_string()).collect();
     let mut args = vec!["mkdir", "-o", "chpv1", "-g", "www-data", "-m", "0775", "-p"];
     args.extend(paths.iter().map(String::as_str));

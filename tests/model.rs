@@ -381,21 +381,7 @@ fn incident_layout_from_a_policy_file() {
     std::fs::create_dir(base.join("payloads")).expect("mkdir");
     std::fs::create_dir(base.join("payloads/queue")).expect("mkdir");
     set(&base.join("payloads/queue"), 0, 0, 0o755); // the incident: root:root 0755
-    let dirs = [
-        "payloads",
-        "payloads/queue",
-        "payloads/invalid",
-        "payloads/noDeviceUuid",
-        "deviceFiles",
-        "logs",
-        "wlog",
-        "data",
-        "downloads",
-        "tmp",
-        "flask_session",
-        "backups",
-        "snippets",
-    ];
+    let dirs = INCIDENT_DIRS;
     let rules: Vec<String> = dirs
         .iter()
         .map(|d| {

@@ -10,21 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-const DIRS: [&str; 13] = [
-    "payloads",
-    "payloads/queue",
-    "payloads/invalid",
-    "payloads/noDeviceUuid",
-    "deviceFiles",
-    "logs",
-    "wlog",
-    "data",
-    "downloads",
-    "tmp",
-    "flask_session",
-    "backups",
-    "snippets",
-];
+const DIRS: [&str; 13] = common::INCIDENT_DIRS;
 
 /// Writes the incident's policy for `base` into `file`: the thirteen
 /// directories (created when missing) and anything below `payloads`.

@@ -246,3 +246,21 @@ pub fn run_as_symlink(applet: &str, dir: &Path, args: &[&str]) -> Output {
     };
     c.args(args).current_dir(dir).output().expect("spawn")
 }
+
+/// The incident's thirteen directories (seeds/000): all
+/// `wegweiser:www-data 0775`, created when missing.
+pub const INCIDENT_DIRS: [&str; 13] = [
+    "payloads",
+    "payloads/queue",
+    "payloads/invalid",
+    "payloads/noDeviceUuid",
+    "deviceFiles",
+    "logs",
+    "wlog",
+    "data",
+    "downloads",
+    "tmp",
+    "flask_session",
+    "backups",
+    "snippets",
+];
