@@ -236,6 +236,11 @@ pub struct Parsed<'a> {
 
 /// Parses policy JSON; errors name the file and, where possible, the rule.
 pub fn parse<'a>(text: &'a [u8], source: &'a str) -> Result<Parsed<'a>, String> {
+    if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(format!(
+            "policy {source}: not a JSON object (a policy file starts with '{{', see 'chperms policy show')"
+        ));
+    }
     match serde_json_core::from_slice::<RawPolicy<'a>>(text) {
         Ok((raw, _)) => Ok(Parsed { raw, source }),
         Err(e) => Err(locate_error(text, source, &e)),

@@ -287,7 +287,11 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
                 if !opts.vhosts.is_empty() {
                     return Err("give VHOST names or --all, not both".into());
                 }
-                list_vhosts(root_fd, root)?
+                let names = list_vhosts(root_fd, root)?;
+                if names.is_empty() {
+                    eprintln!("chperms: no vhosts under {root} (--all takes directories whose name contains a dot and does not start with one)");
+                }
+                names
             } else if opts.vhosts.is_empty() {
                 return Err("name a VHOST (a directory under --root, e.g. 'chperms goldcoast.org') or pass --all; see 'chperms --help'".into());
             } else {
