@@ -36,8 +36,23 @@ const GROUP: &str = "/etc/group";
 
 /// Calls `f` with the colon-separated fields of each line of `path` until it
 /// returns `Some`. Lines longer than [`MAX_DB_LINE`] are skipped whole.
+/// (A thin generic shell over [`scan_lines`], so that the line reader exists
+/// once in the binary rather than once per lookup.)
 fn scan<T>(path: &str, mut f: impl FnMut(&[&[u8]]) -> Option<T>) -> Option<T> {
-    let mut file = File::open(path).ok()?;
+    let mut found = None;
+    scan_lines(path, &mut |fields| {
+        found = f(fields);
+        found.is_some()
+    });
+    found
+}
+
+/// Streams `path` line by line through a fixed buffer, calling `f` with each
+/// line's fields until it returns true.
+fn scan_lines(path: &str, f: &mut dyn FnMut(&[&[u8]]) -> bool) {
+    let Ok(mut file) = File::open(path) else {
+        return;
+    };
     let mut buf = [0u8; MAX_DB_LINE];
     let mut len = 0usize;
     let mut skipping = false;
@@ -59,15 +74,15 @@ fn scan<T>(path: &str, mut f: impl FnMut(&[&[u8]]) -> Option<T>) -> Option<T> {
                 skipping = false;
                 continue;
             }
-            if let Some(v) = with_fields(line, &mut f) {
-                return Some(v);
+            if with_fields(line, f) {
+                return;
             }
         }
         if eof {
             if start < len && !skipping {
-                return with_fields(&buf[start..len], &mut f);
+                with_fields(&buf[start..len], f);
             }
-            return None;
+            return;
         }
         if start == 0 && len == buf.len() {
             // A line longer than the buffer: drop it up to its newline.
@@ -80,9 +95,9 @@ fn scan<T>(path: &str, mut f: impl FnMut(&[&[u8]]) -> Option<T>) -> Option<T> {
     }
 }
 
-fn with_fields<T>(line: &[u8], f: &mut impl FnMut(&[&[u8]]) -> Option<T>) -> Option<T> {
+fn with_fields(line: &[u8], f: &mut dyn FnMut(&[&[u8]]) -> bool) -> bool {
     if line.is_empty() || line[0] == b'#' {
-        return None;
+        return false;
     }
     let mut fields: [&[u8]; 7] = [&[]; 7];
     let mut n = 0;
