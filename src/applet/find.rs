@@ -1072,9 +1072,15 @@ impl Find {
             }
             &Node::Age(w, unit, c) => {
                 let t = time_of(m, w);
-                let d = (self.now.0 as i128 - t.0 as i128) * 1_000_000_000 + self.now.1 as i128
-                    - t.1 as i128;
-                c.test(d.div_euclid(unit as i128 * 1_000_000_000))
+                // floor((Δs + Δns/1e9) / unit) with 0 <= Δns < 1e9 equals
+                // floor(Δs / unit) after borrowing a second for a negative
+                // Δns: whole seconds decide, and no 128-bit division (2 KB of
+                // compiler-builtins on 32-bit targets) is needed.
+                let mut ds = self.now.0.saturating_sub(t.0);
+                if self.now.1 < t.1 {
+                    ds = ds.saturating_sub(1);
+                }
+                c.test(ds.div_euclid(unit) as i128)
             }
             &Node::Newer(w, r) => time_of(m, w) > r,
             Node::NoUser => self.names.user(m.uid).is_none(),
