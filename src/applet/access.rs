@@ -467,36 +467,6 @@ fn need_text(need: u32) -> &'static str {
     }
 }
 
-/// `drwxr-s---` for a full `st_mode`.
-fn ls_mode(mode: u32) -> [u8; 10] {
-    let mut s = *b"?---------";
-    s[0] = match Kind::from_mode(mode) {
-        Kind::Dir => b'd',
-        Kind::File => b'-',
-        Kind::Symlink => b'l',
-        Kind::Socket => b's',
-        Kind::Fifo => b'p',
-        Kind::CharDev => b'c',
-        Kind::BlockDev => b'b',
-        Kind::Unknown => b'?',
-    };
-    for i in 0..9 {
-        if mode & (0o400 >> i) != 0 {
-            s[1 + i] = b"rwxrwxrwx"[i];
-        }
-    }
-    for (bit, at, on, off) in [
-        (0o4000, 3, b's', b'S'),
-        (0o2000, 6, b's', b'S'),
-        (0o1000, 9, b't', b'T'),
-    ] {
-        if mode & bit != 0 {
-            s[at] = if s[at] == b'x' { on } else { off };
-        }
-    }
-    s
-}
-
 /// Prints one component: `drwxr-s--- u1001:www-data 02750 PATH  group www-data x: ok`.
 /// `need` 0 marks a symlink being followed (its own mode never matters).
 fn line(cx: &mut Ctx, path: &[u8], m: &Meta, need: u32, acl: bool, target: Option<&[u8]>) {
@@ -533,7 +503,7 @@ fn line(cx: &mut Ctx, path: &[u8], m: &Meta, need: u32, acl: bool, target: Optio
         let _ = writeln!(o, ",\"acl\":{acl}}}");
         return;
     }
-    o.extend_from_slice(&ls_mode(m.mode));
+    o.extend_from_slice(&super::stat::mode_string(m.mode));
     let _ = write!(o, " {owner}:{group} {} ", mode_text(m.mode));
     o.extend_from_slice(path);
     if let Some(t) = target {
@@ -752,9 +722,9 @@ mod tests {
 
     #[test]
     fn ls_modes_show_special_bits() {
-        assert_eq!(&ls_mode(0o42750), b"drwxr-s---");
-        assert_eq!(&ls_mode(0o41777), b"drwxrwxrwt");
-        assert_eq!(&ls_mode(0o102640), b"-rw-r-S---");
+        assert_eq!(&super::super::stat::mode_string(0o42750), b"drwxr-s---");
+        assert_eq!(&super::super::stat::mode_string(0o41777), b"drwxrwxrwt");
+        assert_eq!(&super::super::stat::mode_string(0o102640), b"-rw-r-S---");
     }
 
     #[test]
