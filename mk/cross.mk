@@ -10,7 +10,8 @@
 #   make alpine       check the Alpine packaging files (APKBUILD, OpenRC, periodic)
 #
 # Variables (make or environment): CROSS_TARGETS (subset for `make cross`),
-# CROSS_TEST_TARGETS (default mipsel + armv7), CROSS_TEST_ARGS (libtest flags),
+# CROSS_TEST_TARGETS (default mipsel + armv7), CROSS_TEST_ARGS (libtest flags, default --test-threads=1),
+# CROSS_TEST_HANG_SECS (a test binary silent that long is stopped, tried once more),
 # CROSS_TEST_BIN=cargo (spawn the debug binary, not dist/), CROSS_PANIC=abort
 # (debug build with panic messages), SIZE_BUDGET_KIB (default 256),
 # CROSS_DIST (default dist), CROSS_TARGET_DIR (default target/cross).
@@ -28,7 +29,7 @@ cross: deps-cross
 cross-test: deps-cross
 	$(CROSS_SH) cross/test.sh $(CROSS_TEST_TARGETS)
 
-export CROSS_TEST_ARGS CROSS_TEST_BIN CROSS_PANIC SIZE_BUDGET_KIB CROSS_DIST CROSS_TARGET_DIR
+export CROSS_TEST_ARGS CROSS_TEST_HANG_SECS CROSS_TEST_BIN CROSS_PANIC SIZE_BUDGET_KIB CROSS_DIST CROSS_TARGET_DIR
 
 size: cross
 	$(CROSS_SH) cross/size.sh
