@@ -7,7 +7,8 @@
 //! Library map: [`sys`] owns every filesystem syscall, [`budget`] every fixed
 //! limit, [`users`] reads `/etc/passwd` and `/etc/group`, [`policy`] parses and
 //! validates policy files, [`model`] is the built-in NetServa policy,
-//! [`walk`] applies a policy to a tree, [`output`] prints findings.
+//! [`walk`] applies a policy to a tree, [`output`] prints findings, [`heap`]
+//! is the memory allocator.
 
 mod alert;
 mod applet;
@@ -15,6 +16,7 @@ mod budget;
 mod fmt_quote;
 mod fmt_time;
 mod glob;
+mod heap;
 mod model;
 mod output;
 mod policy;

@@ -920,6 +920,38 @@ pub fn kill_group(pgid: u32) {
     }
 }
 
+/// Maps `len` bytes of fresh, zeroed, private memory for the allocator
+/// ([`crate::heap`]); null when the kernel refuses.
+pub fn map_pages(len: usize) -> *mut u8 {
+    // SAFETY: an anonymous private mapping touches no existing memory.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        std::ptr::null_mut()
+    } else {
+        p.cast()
+    }
+}
+
+/// Returns a mapping made by [`map_pages`] to the kernel.
+///
+/// # Safety
+/// `ptr`/`len` must be exactly one earlier [`map_pages`] result, no longer used.
+pub unsafe fn unmap_pages(ptr: *mut u8, len: usize) {
+    // SAFETY: the caller hands back a whole mapping nobody uses any more.
+    unsafe {
+        libc::munmap(ptr.cast(), len);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
