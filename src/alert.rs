@@ -170,7 +170,7 @@ impl Alerts {
             Err(e) => eprintln!(
                 "chperms watch: cannot run alert command {}: {}",
                 self.argv[0],
-                std::io::Error::from_raw_os_error(e.raw_os_error())
+                crate::sys::errno_text(e)
             ),
         }
     }

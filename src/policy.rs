@@ -215,11 +215,12 @@ pub struct Context<'a> {
 
 /// Reads a policy file, refusing one larger than [`POLICY_MAX_BYTES`].
 pub fn load_file(path: &str) -> Result<Vec<u8>, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("policy {path}: cannot open: {e}"))?;
+    let f = std::fs::File::open(path)
+        .map_err(|e| format!("policy {path}: cannot open: {}", crate::sys::io_text(&e)))?;
     let mut buf = Vec::with_capacity(4096);
     f.take(POLICY_MAX_BYTES as u64 + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| format!("policy {path}: cannot read: {e}"))?;
+        .map_err(|e| format!("policy {path}: cannot read: {}", crate::sys::io_text(&e)))?;
     if buf.len() > POLICY_MAX_BYTES {
         return Err(format!(
             "policy {path}: larger than {POLICY_MAX_BYTES} bytes: refused (nothing changed)"

@@ -438,6 +438,17 @@ impl DirStream {
     }
 }
 
+/// [`errno_text`] for a `std::io::Error` (from `std::fs` or `std::os::unix::net`
+/// calls): the same wording as every other message, and std's own error
+/// formatting (with musl's message table) stays out of the binary. The only
+/// errors without an errno there are paths std refuses before any syscall.
+pub fn io_text(e: &std::io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(n) => errno_text(Errno::from_raw_os_error(n)),
+        None => "invalid path (a NUL byte, or too long)",
+    }
+}
+
 /// GNU libc's wording for an errno, so that `stat`/`find` messages match GNU
 /// byte for byte whatever libc the static binary carries.
 pub fn errno_text(e: Errno) -> &'static str {

@@ -75,8 +75,9 @@ impl SyslogListener {
                 if !self.said {
                     self.said = true;
                     eprintln!(
-                        "chperms: --syslog: {}: {e} (messages are dropped until it can be reached)",
-                        self.path
+                        "chperms: --syslog: {}: {} (messages are dropped until it can be reached)",
+                        self.path,
+                        crate::sys::io_text(&e)
                     );
                 }
             }

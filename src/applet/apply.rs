@@ -181,7 +181,8 @@ pub fn main(cmd: &str, args: &[&str]) -> i32 {
 pub fn open_report(opts: &TreeOpts) -> Result<Report, String> {
     let mut r = Report::new(opts.format, opts.quiet);
     if let Some(path) = &opts.log {
-        r.open_log(path).map_err(|e| format!("--log {path}: {e}"))?;
+        r.open_log(path)
+            .map_err(|e| format!("--log {path}: {}", sys::io_text(&e)))?;
     }
     if opts.syslog {
         r.listeners.extend(crate::syslog::listener());
