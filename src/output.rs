@@ -178,14 +178,8 @@ impl Report {
     }
 
     /// Also append every finding to `path` (created mode 0640 if missing).
-    pub fn open_log(&mut self, path: &str) -> io::Result<()> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let f = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o640)
-            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
-            .open(path)?;
+    pub fn open_log(&mut self, path: &str) -> crate::sys::SysResult<()> {
+        let f = crate::sys::open_log(path)?;
         self.log = Some(BufWriter::new(f));
         Ok(())
     }

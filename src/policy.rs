@@ -18,7 +18,6 @@ use crate::sys::Kind;
 use crate::users::{self, User};
 use serde::Deserialize;
 use std::fmt::Write as _;
-use std::io::Read;
 
 /// A short policy string.
 pub type PStr = heapless::String<MAX_POLICY_STR>;
@@ -215,18 +214,13 @@ pub struct Context<'a> {
 
 /// Reads a policy file, refusing one larger than [`POLICY_MAX_BYTES`].
 pub fn load_file(path: &str) -> Result<Vec<u8>, String> {
-    let f = std::fs::File::open(path)
-        .map_err(|e| format!("policy {path}: cannot open: {}", crate::sys::io_text(&e)))?;
-    let mut buf = Vec::with_capacity(4096);
-    f.take(POLICY_MAX_BYTES as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("policy {path}: cannot read: {}", crate::sys::io_text(&e)))?;
-    if buf.len() > POLICY_MAX_BYTES {
-        return Err(format!(
+    match crate::sys::read_file_max(path, POLICY_MAX_BYTES) {
+        Ok(Some(buf)) => Ok(buf),
+        Ok(None) => Err(format!(
             "policy {path}: larger than {POLICY_MAX_BYTES} bytes: refused (nothing changed)"
-        ));
+        )),
+        Err(e) => Err(format!("policy {path}: {}", crate::sys::errno_text(e))),
     }
-    Ok(buf)
 }
 
 /// A parsed (not yet compiled) policy, borrowing the file's text.

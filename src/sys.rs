@@ -586,12 +586,55 @@ pub fn open_dir_path_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<OwnedFd> 
     )
 }
 
+/// Opens a file the operator named (a policy file, `/etc/passwd`, a `/proc`
+/// file) for reading. Through rustix, not `std::fs`: std's open code drags
+/// its error formatting into the binary.
+pub fn open_read(path: &str) -> SysResult<std::fs::File> {
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    Ok(std::fs::File::from(fd))
+}
+
+/// Reads `path` whole, up to `max` bytes; `Ok(None)` when it holds more.
+pub fn read_file_max(path: &str, max: usize) -> SysResult<Option<Vec<u8>>> {
+    let f = open_read(path)?;
+    let mut buf = vec![0u8; max + 1];
+    let mut n = 0;
+    while n < buf.len() {
+        match rustix::io::read(&f, &mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if n > max {
+        return Ok(None);
+    }
+    buf.truncate(n);
+    Ok(Some(buf))
+}
+
+/// Opens the operator's `--log` file for appending, creating it `0640`
+/// (less the umask); a symlink there is refused (`ELOOP`).
+pub fn open_log(path: &str) -> SysResult<std::fs::File> {
+    let fd = rustix::fs::open(
+        path,
+        OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::from_raw_mode(0o640),
+    )?;
+    Ok(std::fs::File::from(fd))
+}
+
 /// Whether `fs.protected_symlinks` is on: then the kernel refuses to follow
 /// a symlink in a sticky world-writable directory unless the follower or the
 /// directory's owner owns the link. Unknown (no `/proc`) counts as on, the
 /// default of every distribution.
 pub fn protected_symlinks() -> bool {
-    std::fs::read("/proc/sys/fs/protected_symlinks").map_or(true, |v| v.first() != Some(&b'0'))
+    let mut b = [0u8; 1];
+    match open_read("/proc/sys/fs/protected_symlinks") {
+        Ok(f) => !matches!(rustix::io::read(&f, &mut b), Ok(1) if b[0] == b'0'),
+        Err(_) => true,
+    }
 }
 
 /// The process's umask (read by setting and restoring it; chperms is single

@@ -10,7 +10,6 @@
 //! operator would type it; [`NameCache`] turns ids into names for output.
 
 use crate::budget::{MAX_DB_LINE, MAX_GROUPS, MAX_NAME, NAME_CACHE};
-use std::fs::File;
 use std::io::Read;
 
 /// A short owned name (user or group).
@@ -50,7 +49,7 @@ fn scan<T>(path: &str, mut f: impl FnMut(&[&[u8]]) -> Option<T>) -> Option<T> {
 /// Streams `path` line by line through a fixed buffer, calling `f` with each
 /// line's fields until it returns true.
 fn scan_lines(path: &str, f: &mut dyn FnMut(&[&[u8]]) -> bool) {
-    let Ok(mut file) = File::open(path) else {
+    let Ok(mut file) = crate::sys::open_read(path) else {
         return;
     };
     let mut buf = [0u8; MAX_DB_LINE];

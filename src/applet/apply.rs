@@ -182,7 +182,7 @@ pub fn open_report(opts: &TreeOpts) -> Result<Report, String> {
     let mut r = Report::new(opts.format, opts.quiet);
     if let Some(path) = &opts.log {
         r.open_log(path)
-            .map_err(|e| format!("--log {path}: {}", sys::io_text(&e)))?;
+            .map_err(|e| format!("--log {path}: {}", sys::errno_text(e)))?;
     }
     if opts.syslog {
         r.listeners.extend(crate::syslog::listener());

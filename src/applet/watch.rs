@@ -344,7 +344,7 @@ impl Monitor {
     fn reload(&mut self) {
         if let Some(path) = self.opts.log.as_deref() {
             if let Err(e) = self.report.open_log(path) {
-                eprintln!("chperms watch: {path}: {}", sys::io_text(&e));
+                eprintln!("chperms watch: {path}: {}", sys::errno_text(e));
             }
         }
         match resolve(&self.opts) {
