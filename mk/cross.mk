@@ -13,7 +13,8 @@
 # CROSS_TEST_TARGETS (default mipsel + armv7), CROSS_TEST_ARGS (libtest flags, default --test-threads=1),
 # CROSS_TEST_HANG_SECS (a test binary silent that long is stopped, tried once more),
 # CROSS_TEST_BIN=cargo (spawn the debug binary, not dist/), CROSS_PANIC=abort
-# (debug build with panic messages), SIZE_BUDGET_KIB (default 256),
+# (debug build with panic messages), CROSS_PIE=1 (static-pie on MIPS too),
+# SIZE_BUDGET_KIB (default 256),
 # CROSS_DIST (default dist), CROSS_TARGET_DIR (default target/cross).
 
 CROSS_SH ?= sh
@@ -29,7 +30,7 @@ cross: deps-cross
 cross-test: deps-cross
 	$(CROSS_SH) cross/test.sh $(CROSS_TEST_TARGETS)
 
-export CROSS_TEST_ARGS CROSS_TEST_HANG_SECS CROSS_TEST_BIN CROSS_PANIC SIZE_BUDGET_KIB CROSS_DIST CROSS_TARGET_DIR
+export CROSS_TEST_ARGS CROSS_TEST_HANG_SECS CROSS_TEST_BIN CROSS_PANIC CROSS_PIE SIZE_BUDGET_KIB CROSS_DIST CROSS_TARGET_DIR
 
 size: cross
 	$(CROSS_SH) cross/size.sh
