@@ -175,16 +175,12 @@ pub fn main(args: &[&str]) -> i32 {
     while i < args.len() && !is_expr(args[i]) {
         i += 1;
     }
-    let paths: Vec<&str> = if i == p0 {
-        vec!["."]
-    } else {
-        args[p0..i].to_vec()
-    };
+    let paths: &[&str] = if i == p0 { &["."] } else { &args[p0..i] };
     if let Err(e) = f.parse(&args[i..]) {
         eprintln!("find: {e}");
         return 1;
     }
-    for p in paths {
+    for &p in paths {
         if f.quit {
             break;
         }
@@ -518,6 +514,126 @@ fn parse_printf(f: &[u8]) -> Vec<Pf> {
     v
 }
 
+/// What a primary's name stands for; `primary` turns it into a [`Node`].
+#[derive(Clone, Copy)]
+enum Op {
+    Const(bool),
+    /// -maxdepth (true) / -mindepth (false).
+    Depth(bool),
+    /// -depth, -xdev, -follow: b'd', b'x', b'L'.
+    Global(u8),
+    /// (ignore case, match the whole path).
+    Name(bool, bool),
+    /// -xtype (true) / -type (false).
+    Type(bool),
+    Perm,
+    /// -group (true) / -user (false).
+    Owner(bool),
+    /// -uid -gid -links -inum: b'u', b'g', b'l', b'i'.
+    Num(u8),
+    Size,
+    /// (a, c or m; minutes rather than days).
+    Age(u8, bool),
+    /// -newer -anewer -cnewer (a, c or m) and -samefile (0).
+    Ref(u8),
+    NoUser,
+    NoGroup,
+    Empty,
+    Prune,
+    Quit,
+    Print(u8),
+    Printf,
+    /// -execdir (true) / -exec (false).
+    Exec(bool),
+}
+
+/// Declares the primaries: `NAMES` (without the leading `-`, each followed
+/// by a space) and `OPS` in the same order. One string and one small table
+/// instead of a long `match` on strings keep the parser compact.
+macro_rules! primaries {
+    ($($name:literal => $op:expr,)*) => {
+        const NAMES: &str = concat!($($name, " ",)*);
+        const OPS: &[Op] = &[$($op,)*];
+    };
+}
+
+primaries! {
+    "true" => Op::Const(true),
+    "false" => Op::Const(false),
+    "maxdepth" => Op::Depth(true),
+    "mindepth" => Op::Depth(false),
+    "depth" => Op::Global(b'd'),
+    "d" => Op::Global(b'd'),
+    "xdev" => Op::Global(b'x'),
+    "mount" => Op::Global(b'x'),
+    "follow" => Op::Global(b'L'),
+    "noleaf" => Op::Const(true),
+    "ignore_readdir_race" => Op::Const(true),
+    "noignore_readdir_race" => Op::Const(true),
+    "name" => Op::Name(false, false),
+    "iname" => Op::Name(true, false),
+    "path" => Op::Name(false, true),
+    "ipath" => Op::Name(true, true),
+    "wholename" => Op::Name(false, true),
+    "iwholename" => Op::Name(true, true),
+    "type" => Op::Type(false),
+    "xtype" => Op::Type(true),
+    "perm" => Op::Perm,
+    "user" => Op::Owner(false),
+    "group" => Op::Owner(true),
+    "uid" => Op::Num(b'u'),
+    "gid" => Op::Num(b'g'),
+    "links" => Op::Num(b'l'),
+    "inum" => Op::Num(b'i'),
+    "size" => Op::Size,
+    "mtime" => Op::Age(b'm', false),
+    "atime" => Op::Age(b'a', false),
+    "ctime" => Op::Age(b'c', false),
+    "mmin" => Op::Age(b'm', true),
+    "amin" => Op::Age(b'a', true),
+    "cmin" => Op::Age(b'c', true),
+    "newer" => Op::Ref(b'm'),
+    "anewer" => Op::Ref(b'a'),
+    "cnewer" => Op::Ref(b'c'),
+    "samefile" => Op::Ref(0),
+    "nouser" => Op::NoUser,
+    "nogroup" => Op::NoGroup,
+    "empty" => Op::Empty,
+    "prune" => Op::Prune,
+    "quit" => Op::Quit,
+    "print" => Op::Print(b'\n'),
+    "print0" => Op::Print(0),
+    "printf" => Op::Printf,
+    "exec" => Op::Exec(false),
+    "execdir" => Op::Exec(true),
+}
+
+/// The primary named `t` (`-name` …), if there is one.
+fn lookup(t: &str) -> Option<Op> {
+    let name = t.strip_prefix('-')?.as_bytes();
+    let k = NAMES
+        .as_bytes()
+        .split(|&c| c == b' ')
+        .position(|n| n == name)?;
+    // The empty piece after the last space gives k == OPS.len(): no entry.
+    OPS.get(k).copied()
+}
+
+/// GNU's message for a binary operator with nothing on its left.
+fn no_lhs(op: &str) -> String {
+    [
+        "invalid expression; you have used a binary operator '",
+        op,
+        "' with nothing before it.",
+    ]
+    .concat()
+}
+
+/// GNU's message for an operator with nothing on its right.
+fn no_rhs(op: &str) -> String {
+    ["expected an expression after '", op, "'"].concat()
+}
+
 impl Find {
     fn add(&mut self, n: Node) -> usize {
         self.nodes.push(n);
@@ -531,12 +647,12 @@ impl Find {
         let root = if args.is_empty() {
             None
         } else {
-            let r = self.comma(args, &mut pos, &mut action)?;
-            if pos < args.len() {
-                if args[pos] == ")" {
+            let r = self.binary(0, args, &mut pos, &mut action)?;
+            if let Some(&t) = args.get(pos) {
+                if t == ")" {
                     return Err("you have too many ')'".into());
                 }
-                return Err(format!("paths must precede expression: `{}'", args[pos]));
+                return Err(["paths must precede expression: `", t, "'"].concat());
             }
             r
         };
@@ -551,72 +667,65 @@ impl Find {
         Ok(())
     }
 
-    fn comma(
+    /// Parses the operators of precedence level `lv` and tighter: 0 is `,`,
+    /// 1 is `-o`, 2 is `-a` and the implicit and between two expressions.
+    /// One function for the three levels (they differ only in details).
+    fn binary(
         &mut self,
+        lv: u8,
         a: &[&str],
         pos: &mut usize,
         act: &mut bool,
     ) -> Result<Option<usize>, String> {
-        let mut l = self.or(a, pos, act)?;
-        while *pos < a.len() && a[*pos] == "," {
-            *pos += 1;
-            let r = self
-                .or(a, pos, act)?
-                .ok_or("expected an expression after ','")?;
-            let lhs = l.ok_or(
-                "invalid expression; you have used a binary operator ',' with nothing before it.",
-            )?;
-            l = Some(self.add(Node::Comma(lhs, r)));
-        }
-        Ok(l)
-    }
-
-    fn or(&mut self, a: &[&str], pos: &mut usize, act: &mut bool) -> Result<Option<usize>, String> {
-        let mut l = self.and(a, pos, act)?;
-        while *pos < a.len() && matches!(a[*pos], "-o" | "-or") {
-            let op = a[*pos];
-            let Some(lhs) = l else {
-                return Err(format!("invalid expression; you have used a binary operator '{op}' with nothing before it."));
-            };
-            *pos += 1;
-            let r = self
-                .and(a, pos, act)?
-                .ok_or(format!("expected an expression after '{op}'"))?;
-            l = Some(self.add(Node::Or(lhs, r)));
-        }
-        Ok(l)
-    }
-
-    fn and(
-        &mut self,
-        a: &[&str],
-        pos: &mut usize,
-        act: &mut bool,
-    ) -> Result<Option<usize>, String> {
-        let mut l: Option<usize> = None;
+        let mut l = if lv < 2 {
+            self.binary(lv + 1, a, pos, act)?
+        } else {
+            None
+        };
         while let Some(&t) = a.get(*pos) {
-            if matches!(t, "-o" | "-or" | "," | ")") {
+            // The level of the operator `t`; 3 is an operand (implicit and).
+            let k = match t {
+                "," | ")" => 0,
+                "-o" | "-or" => 1,
+                "-a" | "-and" => 2,
+                _ => 3,
+            };
+            // `)` ends every level; below level 2 only this level's
+            // operator continues (a looser one is left to the caller).
+            if t == ")" || k < lv || (lv < 2 && k != lv) {
                 break;
             }
-            let mut op = None;
-            if matches!(t, "-a" | "-and") {
-                if l.is_none() {
-                    return Err(format!("invalid expression; you have used a binary operator '{t}' with nothing before it."));
+            let explicit = k == lv;
+            if explicit {
+                if l.is_none() && lv > 0 {
+                    return Err(no_lhs(t));
                 }
                 *pos += 1;
-                op = Some(t);
             }
-            let r = match self.unary(a, pos, act)? {
-                Some(r) => r,
-                None => match op {
-                    Some(t) => return Err(format!("expected an expression after '{t}'")),
-                    None => break,
-                },
+            let r = if lv < 2 {
+                self.binary(lv + 1, a, pos, act)?
+            } else {
+                self.unary(a, pos, act)?
             };
-            l = Some(match l {
-                Some(x) => self.add(Node::And(x, r)),
-                None => r,
-            });
+            let Some(r) = r else {
+                if explicit {
+                    return Err(no_rhs(t));
+                }
+                break;
+            };
+            let Some(x) = l else {
+                // `,` checks its left side only after its right, as GNU does.
+                if lv == 0 {
+                    return Err(no_lhs(t));
+                }
+                l = Some(r);
+                continue;
+            };
+            l = Some(self.add(match lv {
+                0 => Node::Comma(x, r),
+                1 => Node::Or(x, r),
+                _ => Node::And(x, r),
+            }));
         }
         Ok(l)
     }
@@ -630,30 +739,24 @@ impl Find {
         let Some(&t) = a.get(*pos) else {
             return Ok(None);
         };
+        *pos += 1;
         match t {
-            "!" | "-not" => {
-                *pos += 1;
-                let e = self
-                    .unary(a, pos, act)?
-                    .ok_or(format!("expected an expression after '{t}'"))?;
-                Ok(Some(self.add(Node::Not(e))))
-            }
+            "!" | "-not" => match self.unary(a, pos, act)? {
+                Some(e) => Ok(Some(self.add(Node::Not(e)))),
+                None => Err(no_rhs(t)),
+            },
             "(" => {
-                *pos += 1;
                 if a.get(*pos) == Some(&")") {
                     return Err("invalid expression; empty parentheses are not allowed.".into());
                 }
-                let e = self.comma(a, pos, act)?;
+                let e = self.binary(0, a, pos, act)?;
                 if a.get(*pos) != Some(&")") {
                     return Err("invalid expression; I was expecting to find a ')' somewhere but did not see one.".into());
                 }
                 *pos += 1;
                 Ok(e)
             }
-            _ => {
-                *pos += 1;
-                self.primary(t, a, pos, act).map(Some)
-            }
+            _ => self.primary(t, a, pos, act).map(Some),
         }
     }
 
@@ -665,50 +768,58 @@ impl Find {
         pos: &mut usize,
         act: &mut bool,
     ) -> Result<usize, String> {
-        let mut arg = || -> Result<&str, String> {
-            let v = a.get(*pos).ok_or(format!("missing argument to `{t}'"))?;
-            *pos += 1;
-            Ok(v)
+        let Some(op) = lookup(t) else {
+            let m = if !t.starts_with('-') || t.len() < 2 {
+                "paths must precede expression: `"
+            } else {
+                "unknown predicate `"
+            };
+            return Err([m, t, "'"].concat());
         };
-        let bad = |v: &str| format!("invalid argument `{v}' to `{t}'");
-        let n = match t {
-            "-true" => Node::Const(true),
-            "-false" => Node::Const(false),
-            "-maxdepth" | "-mindepth" => {
-                let v = arg()?;
-                let n = num(v).ok_or(format!(
-                    "Expected a positive decimal integer argument to {t}, but got '{v}'"
-                ))?;
-                if t == "-maxdepth" {
+        let missing = || ["missing argument to `", t, "'"].concat();
+        // Every primary but these takes one argument (-exec takes its own).
+        let v = match op {
+            Op::Const(_) | Op::Global(_) | Op::NoUser | Op::NoGroup | Op::Empty => "",
+            Op::Prune | Op::Quit | Op::Print(_) | Op::Exec(_) => "",
+            _ => {
+                let Some(&v) = a.get(*pos) else {
+                    return Err(missing());
+                };
+                *pos += 1;
+                v
+            }
+        };
+        let bad = || ["invalid argument `", v, "' to `", t, "'"].concat();
+        let n = match op {
+            Op::Const(b) => Node::Const(b),
+            Op::Depth(max) => {
+                let Some(n) = num(v) else {
+                    return Err([
+                        "Expected a positive decimal integer argument to ",
+                        t,
+                        ", but got '",
+                        v,
+                        "'",
+                    ]
+                    .concat());
+                };
+                if max {
                     self.maxdepth = n as usize;
                 } else {
                     self.mindepth = n as usize;
                 }
                 Node::Const(true)
             }
-            "-depth" | "-d" => {
-                self.depth_first = true;
+            Op::Global(g) => {
+                match g {
+                    b'd' => self.depth_first = true,
+                    b'x' => self.xdev = true,
+                    _ => self.follow = b'L',
+                }
                 Node::Const(true)
             }
-            "-xdev" | "-mount" => {
-                self.xdev = true;
-                Node::Const(true)
-            }
-            "-follow" => {
-                self.follow = b'L';
-                Node::Const(true)
-            }
-            "-noleaf" | "-ignore_readdir_race" | "-noignore_readdir_race" => Node::Const(true),
-            "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-iwholename" => {
-                let v = arg()?;
-                Node::Name(
-                    v.as_bytes().to_vec(),
-                    t.starts_with("-i"),
-                    !t.ends_with("name") || t.ends_with("wholename"),
-                )
-            }
-            "-type" | "-xtype" => {
-                let v = arg()?;
+            Op::Name(icase, whole) => Node::Name(v.as_bytes().to_vec(), icase, whole),
+            Op::Type(x) => {
                 let mut mask = 0u16;
                 for part in v.split(',') {
                     let b = part.as_bytes();
@@ -716,63 +827,69 @@ impl Find {
                         [c] => TYPES.iter().position(|x| x == c),
                         _ => None,
                     };
-                    match p {
-                        Some(p) => mask |= 1 << p,
-                        None if part.is_empty() => return Err(format!("Last file type in list argument to {t} is missing, i.e., list is ending on: ','")),
-                        None if b.len() > 1 => return Err(format!("Must separate multiple arguments to {t} using: ','")),
-                        None => return Err(format!("Unknown argument to {t}: {part}")),
-                    }
+                    let m = match p {
+                        Some(p) => {
+                            mask |= 1 << p;
+                            continue;
+                        }
+                        None if part.is_empty() => [
+                            "Last file type in list argument to ",
+                            t,
+                            " is missing, i.e., list is ending on: ','",
+                            "",
+                        ],
+                        None if b.len() > 1 => {
+                            ["Must separate multiple arguments to ", t, " using: ','", ""]
+                        }
+                        None => ["Unknown argument to ", t, ": ", part],
+                    };
+                    return Err(m.concat());
                 }
-                Node::Type(mask, t == "-xtype")
+                Node::Type(mask, x)
             }
-            "-perm" => {
-                let v = arg()?;
+            Op::Perm => {
                 let (how, m) = match v.as_bytes().first() {
                     Some(b'-') => (b'-', &v[1..]),
                     Some(b'/') => (b'/', &v[1..]),
                     _ => (b'=', v),
                 };
-                let (f, d) =
-                    parse_mode(m).ok_or(format!("invalid mode {}", quoted(v.as_bytes())))?;
+                let Some((f, d)) = parse_mode(m) else {
+                    return Err(["invalid mode ", &quoted(v.as_bytes())].concat());
+                };
                 Node::Perm(how, f, d)
             }
-            "-user" | "-group" => {
-                let v = arg()?;
-                let id = if t == "-user" {
-                    users::user_by_name(v).map(|u| u.uid)
-                } else {
+            Op::Owner(group) => {
+                let id = if group {
                     users::group_by_name(v).map(|g| g.gid)
+                } else {
+                    users::user_by_name(v).map(|u| u.uid)
                 };
                 let id = id.or_else(|| num(v).and_then(|n| u32::try_from(n).ok()));
-                match (id, t) {
-                    (Some(id), "-user") => Node::Uid(Cmp(0, id as u64)),
-                    (Some(id), _) => Node::Gid(Cmp(0, id as u64)),
-                    (None, "-user") => {
-                        return Err(format!(
-                            "{} is not the name of a known user",
-                            quoted(v.as_bytes())
-                        ))
-                    }
-                    (None, _) => {
-                        return Err(format!(
-                            "{} is not the name of an existing group",
-                            quoted(v.as_bytes())
-                        ))
-                    }
+                let Some(id) = id else {
+                    let what = if group {
+                        " is not the name of an existing group"
+                    } else {
+                        " is not the name of a known user"
+                    };
+                    return Err([&quoted(v.as_bytes()), what].concat());
+                };
+                let c = Cmp(0, id as u64);
+                if group {
+                    Node::Gid(c)
+                } else {
+                    Node::Uid(c)
                 }
             }
-            "-uid" | "-gid" | "-links" | "-inum" => {
-                let v = arg()?;
-                let c = cmp(v).ok_or(bad(v))?;
-                match t {
-                    "-uid" => Node::Uid(c),
-                    "-gid" => Node::Gid(c),
-                    "-links" => Node::Links(c),
+            Op::Num(w) => {
+                let c = cmp(v).ok_or_else(bad)?;
+                match w {
+                    b'u' => Node::Uid(c),
+                    b'g' => Node::Gid(c),
+                    b'l' => Node::Links(c),
                     _ => Node::Inum(c),
                 }
             }
-            "-size" => {
-                let v = arg()?;
+            Op::Size => {
                 let (body, unit) = match v.as_bytes().last() {
                     Some(c) if c.is_ascii_digit() => (v, 512),
                     Some(&c) => {
@@ -783,49 +900,49 @@ impl Find {
                             b'k' => 1024,
                             b'M' => 1 << 20,
                             b'G' => 1 << 30,
-                            _ => return Err(format!("invalid -size type `{}'", c as char)),
+                            _ => {
+                                let mut ch = [0; 4];
+                                let ch = (c as char).encode_utf8(&mut ch);
+                                return Err(["invalid -size type `", ch, "'"].concat());
+                            }
                         };
                         (&v[..v.len() - 1], u)
                     }
-                    None => return Err(bad(v)),
+                    None => return Err(bad()),
                 };
-                Node::Size(cmp(body).ok_or(bad(v))?, unit)
+                Node::Size(cmp(body).ok_or_else(bad)?, unit)
             }
-            "-mtime" | "-atime" | "-ctime" | "-mmin" | "-amin" | "-cmin" => {
-                let v = arg()?;
-                let c = cmp(v).ok_or(bad(v))?;
-                let unit = if t.ends_with("min") { 60 } else { 86400 };
-                Node::Age(t.as_bytes()[1], unit, c)
+            Op::Age(w, min) => {
+                let c = cmp(v).ok_or_else(bad)?;
+                Node::Age(w, if min { 60 } else { 86400 }, c)
             }
-            "-newer" | "-anewer" | "-cnewer" | "-samefile" => {
-                let v = arg()?;
+            Op::Ref(w) => {
                 let m = self.stat_ref(v)?;
-                match t {
-                    "-samefile" => Node::Same(m.dev, m.ino),
-                    _ => Node::Newer(t.as_bytes()[1], m.mtime),
+                match w {
+                    0 => Node::Same(m.dev, m.ino),
+                    _ => Node::Newer(w, m.mtime),
                 }
             }
-            "-nouser" => Node::NoUser,
-            "-nogroup" => Node::NoGroup,
-            "-empty" => Node::Empty,
-            "-prune" => Node::Prune,
-            "-quit" => Node::Quit,
-            "-print" | "-print0" => {
+            Op::NoUser => Node::NoUser,
+            Op::NoGroup => Node::NoGroup,
+            Op::Empty => Node::Empty,
+            Op::Prune => Node::Prune,
+            Op::Quit => Node::Quit,
+            Op::Print(c) => {
                 *act = true;
-                Node::Print(if t == "-print" { b'\n' } else { 0 })
+                Node::Print(c)
             }
-            "-printf" => {
+            Op::Printf => {
                 *act = true;
-                let v = arg()?;
                 Node::Printf(parse_printf(v.as_bytes()))
             }
-            "-exec" | "-execdir" => {
+            Op::Exec(dir) => {
                 *act = true;
                 let mut argv = Vec::new();
                 let mut plus = false;
                 loop {
                     let Some(&x) = a.get(*pos) else {
-                        return Err(format!("missing argument to `{t}'"));
+                        return Err(missing());
                     };
                     *pos += 1;
                     if x == ";" {
@@ -838,31 +955,27 @@ impl Find {
                     argv.push(x.to_string());
                 }
                 if argv.is_empty() {
-                    return Err(format!("missing argument to `{t}'"));
+                    return Err(missing());
                 }
                 self.execs.push(Exec {
                     argv,
                     plus,
-                    dir: t == "-execdir",
+                    dir,
                     batch: Vec::new(),
                     bytes: 0,
                 });
                 Node::Exec(self.execs.len() - 1)
             }
-            _ if !t.starts_with('-') || t.len() < 2 => {
-                return Err(format!("paths must precede expression: `{t}'"))
-            }
-            _ => return Err(format!("unknown predicate `{t}'")),
         };
         Ok(self.add(n))
     }
 
     /// Stats a reference file for -newer/-samefile (follows with -H/-L).
     fn stat_ref(&self, p: &str) -> Result<Meta, String> {
-        let c =
-            CString::new(p).map_err(|_| format!("{}: Invalid argument", quoted(p.as_bytes())))?;
-        sys::stat_base(&c, self.follow != b'P')
-            .map_err(|e| format!("{}: {}", quoted(p.as_bytes()), sys::errno_text(e)))
+        CString::new(p)
+            .map_err(|_| Errno::INVAL)
+            .and_then(|c| sys::stat_base(&c, self.follow != b'P'))
+            .map_err(|e| [&quoted(p.as_bytes()), ": ", sys::errno_text(e)].concat())
     }
 
     fn error(&mut self, path: &[u8], e: Errno) {
