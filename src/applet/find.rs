@@ -51,8 +51,10 @@ use std::io::Write;
 struct Cmp(i8, u64);
 
 impl Cmp {
-    fn test(self, v: i128) -> bool {
-        let n = self.1 as i128;
+    /// Compares in 64 bits (128-bit compares are long on 32-bit targets).
+    #[inline(never)]
+    fn test(self, v: u64) -> bool {
+        let n = self.1;
         match self.0 {
             1 => v > n,
             -1 => v < n,
@@ -257,6 +259,7 @@ fn parse_mode(s: &str) -> Option<(u32, u32)> {
     Some((res[0], res[1]))
 }
 
+#[inline(never)]
 fn symbolic(s: &str, dir: bool) -> Option<u32> {
     let mut cur = 0u32;
     for clause in s.split(',') {
@@ -320,6 +323,7 @@ fn symbolic(s: &str, dir: bool) -> Option<u32> {
 }
 
 /// `fnmatch` without `FNM_PATHNAME`/`FNM_PERIOD`, as find uses it.
+#[inline(never)]
 fn fnmatch(p: &[u8], s: &[u8], icase: bool) -> bool {
     let low = |c: u8| if icase { c.to_ascii_lowercase() } else { c };
     let (mut pi, mut si) = (0, 0);
@@ -378,6 +382,7 @@ fn fnmatch(p: &[u8], s: &[u8], icase: bool) -> bool {
 
 /// Matches a bracket expression at `p[0] == '['`; returns (matched, length)
 /// or None when it is not a valid bracket expression.
+#[inline(never)]
 fn class(p: &[u8], c: u8, icase: bool) -> Option<(bool, usize)> {
     let mut i = 1;
     let neg = matches!(p.get(1), Some(b'!') | Some(b'^'));
@@ -395,22 +400,7 @@ fn class(p: &[u8], c: u8, icase: bool) -> Option<(bool, usize)> {
         if b == b'[' && p.get(i + 1) == Some(&b':') {
             let end = p[i + 2..].windows(2).position(|w| w == b":]")? + i + 2;
             let name = &p[i + 2..end];
-            let ok = match name {
-                b"alpha" => c.is_ascii_alphabetic(),
-                b"digit" => c.is_ascii_digit(),
-                b"alnum" => c.is_ascii_alphanumeric(),
-                b"upper" => c.is_ascii_uppercase() || (icase && c.is_ascii_lowercase()),
-                b"lower" => c.is_ascii_lowercase(),
-                b"space" => c.is_ascii_whitespace(),
-                b"punct" => c.is_ascii_punctuation(),
-                b"xdigit" => c.is_ascii_hexdigit(),
-                b"blank" => c == b' ' || c == b'\t',
-                b"cntrl" => c.is_ascii_control(),
-                b"print" => (0x20..0x7f).contains(&c),
-                b"graph" => c.is_ascii_graphic(),
-                _ => false,
-            };
-            hit |= ok;
+            hit |= in_class(name, c, icase);
             i = end + 2;
             continue;
         }
@@ -432,7 +422,31 @@ fn class(p: &[u8], c: u8, icase: bool) -> Option<(bool, usize)> {
     }
 }
 
+/// Whether `c` is in the character class `[:name:]` (C locale).
+#[inline(never)] // else each test is hoisted out of `class`'s loop
+fn in_class(name: &[u8], c: u8, icase: bool) -> bool {
+    // One word list instead of a match on strings (smaller code).
+    const CLASSES: &str =
+        "alpha digit alnum upper lower space punct xdigit blank cntrl print graph ";
+    match word_index(CLASSES, name) {
+        Some(0) => c.is_ascii_alphabetic(),
+        Some(1) => c.is_ascii_digit(),
+        Some(2) => c.is_ascii_alphanumeric(),
+        Some(3) => c.is_ascii_uppercase() || (icase && c.is_ascii_lowercase()),
+        Some(4) => c.is_ascii_lowercase(),
+        Some(5) => c.is_ascii_whitespace(),
+        Some(6) => c.is_ascii_punctuation(),
+        Some(7) => c.is_ascii_hexdigit(),
+        Some(8) => c == b' ' || c == b'\t',
+        Some(9) => c.is_ascii_control(),
+        Some(10) => (0x20..0x7f).contains(&c),
+        Some(11) => c.is_ascii_graphic(),
+        _ => false,
+    }
+}
+
 /// Parses a -printf format into pieces (GNU warnings on stderr).
+#[inline(never)]
 fn parse_printf(f: &[u8]) -> Vec<Pf> {
     let mut v = Vec::new();
     let mut lit = Vec::new();
@@ -608,14 +622,17 @@ primaries! {
     "execdir" => Op::Exec(true),
 }
 
+/// The position of the word `w` in `list` (words each followed by a space).
+fn word_index(list: &str, w: &[u8]) -> Option<usize> {
+    if w.is_empty() {
+        return None; // not the empty piece after the last space
+    }
+    list.as_bytes().split(|&c| c == b' ').position(|n| n == w)
+}
+
 /// The primary named `t` (`-name` …), if there is one.
 fn lookup(t: &str) -> Option<Op> {
-    let name = t.strip_prefix('-')?.as_bytes();
-    let k = NAMES
-        .as_bytes()
-        .split(|&c| c == b' ')
-        .position(|n| n == name)?;
-    // The empty piece after the last space gives k == OPS.len(): no entry.
+    let k = word_index(NAMES, t.strip_prefix('-')?.as_bytes())?;
     OPS.get(k).copied()
 }
 
@@ -1175,13 +1192,13 @@ impl Find {
                     _ => have == want,
                 }
             }
-            &Node::Uid(c) => c.test(m.uid as i128),
-            &Node::Gid(c) => c.test(m.gid as i128),
-            &Node::Links(c) => c.test(m.nlink as i128),
-            &Node::Inum(c) => c.test(m.ino as i128),
+            &Node::Uid(c) => c.test(m.uid as u64),
+            &Node::Gid(c) => c.test(m.gid as u64),
+            &Node::Links(c) => c.test(m.nlink),
+            &Node::Inum(c) => c.test(m.ino),
             &Node::Size(c, unit) => {
                 let s = m.size.max(0) as u64;
-                c.test(s.div_ceil(unit) as i128)
+                c.test(s.div_ceil(unit))
             }
             &Node::Age(w, unit, c) => {
                 let t = time_of(m, w);
@@ -1193,7 +1210,13 @@ impl Find {
                 if self.now.1 < t.1 {
                     ds = ds.saturating_sub(1);
                 }
-                c.test(ds.div_euclid(unit) as i128)
+                // A negative age (a future time) is below every N.
+                let d = ds.div_euclid(unit);
+                if d < 0 {
+                    c.0 == -1
+                } else {
+                    c.test(d as u64)
+                }
             }
             &Node::Newer(w, r) => time_of(m, w) > r,
             Node::NoUser => self.names.user(m.uid).is_none(),
@@ -1376,6 +1399,7 @@ fn time_text(v: &mut Vec<u8>, t: (i64, u32), k: u8) {
     }
 }
 
+#[inline(never)]
 fn printf(out: &mut Vec<u8>, p: &[Pf], e: &Ent<'_>, names: &mut NameCache) {
     let m = &e.m;
     for piece in p {
