@@ -1283,12 +1283,15 @@ impl Find {
             x.batch.push(arg);
             return true;
         }
-        let mut argv: Vec<Vec<u8>> = Vec::with_capacity(x.argv.len());
-        for a in &x.argv {
-            argv.push(replace_braces(a.as_bytes(), &arg));
-        }
+        let argv: Vec<Vec<u8>> = x
+            .argv
+            .iter()
+            .map(|a| replace_braces(a.as_bytes(), &arg))
+            .collect();
         let dir = if x.dir { Some(e.dir) } else { None };
-        self.spawn(&argv, dir) == Some(0)
+        self.flush();
+        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        spawn(&args, dir) == Some(0)
     }
 
     /// Runs a pending `{} +` batch; a failing command makes find exit 1.
@@ -1297,32 +1300,34 @@ impl Find {
         if x.batch.is_empty() {
             return;
         }
-        let mut argv: Vec<Vec<u8>> = x.argv[..x.argv.len() - 1]
-            .iter()
-            .map(|a| a.as_bytes().to_vec())
-            .collect();
-        argv.append(&mut x.batch);
+        let batch = std::mem::take(&mut x.batch);
         x.bytes = 0;
-        if self.spawn(&argv, None) != Some(0) {
+        self.flush();
+        // The command's words (without the `{}`) borrowed, then the paths.
+        let x = &self.execs[k];
+        let mut args: Vec<&[u8]> = x.argv[..x.argv.len() - 1]
+            .iter()
+            .map(|a| a.as_bytes())
+            .collect();
+        args.extend(batch.iter().map(|a| a.as_slice()));
+        if spawn(&args, None) != Some(0) {
             self.status = 1;
         }
     }
+}
 
-    /// Runs a command directly (no shell) after flushing our output; returns
-    /// its exit code (None when it could not start or was killed).
-    fn spawn(&mut self, argv: &[Vec<u8>], dir: Option<BorrowedFd<'_>>) -> Option<i32> {
-        self.flush();
-        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-        let o = sys::SpawnOpts {
-            dir,
-            ..Default::default()
-        };
-        match sys::spawn(&args, &o).and_then(|pid| sys::wait_child(pid, true)) {
-            Ok(st) => st.and_then(sys::exit_code),
-            Err(e) => {
-                eprintln!("find: {}: {}", quoted(&argv[0]), sys::errno_text(e));
-                None
-            }
+/// Runs a command directly (no shell; the caller has flushed our output);
+/// returns its exit code (None when it could not start or was killed).
+fn spawn(args: &[&[u8]], dir: Option<BorrowedFd<'_>>) -> Option<i32> {
+    let o = sys::SpawnOpts {
+        dir,
+        ..Default::default()
+    };
+    match sys::spawn(args, &o).and_then(|pid| sys::wait_child(pid, true)) {
+        Ok(st) => st.and_then(sys::exit_code),
+        Err(e) => {
+            eprintln!("find: {}: {}", quoted(args[0]), sys::errno_text(e));
+            None
         }
     }
 }
@@ -1413,75 +1418,95 @@ fn printf(out: &mut Vec<u8>, p: &[Pf], e: &Ent<'_>, names: &mut NameCache) {
         };
         // GNU formats numbers as strings here: the 0 flag pads nothing.
         let sp = &Spec { zero: false, ..*sp };
-        let n = |out: &mut Vec<u8>, v: u64| pad_num(out, sp, v as i128, 10, false);
+        // Each directive yields a number (padded by one `pad_num` call
+        // below) or text: `s`, borrowed from the entry or from `v`.
+        let mut num = None;
         let mut v = Vec::new();
-        match conv {
-            b'p' => v.extend_from_slice(e.path),
+        let s: &[u8] = match conv {
+            b'p' => e.path,
             b'P' => {
                 let mut s = &e.path[e.start.min(e.path.len())..];
                 while s.first() == Some(&b'/') && e.depth > 0 {
                     s = &s[1..];
                 }
-                v.extend_from_slice(s);
+                s
             }
-            b'H' => v.extend_from_slice(&e.path[..e.start.min(e.path.len())]),
-            b'f' => v.extend_from_slice(base_name(e.path)),
+            b'H' => &e.path[..e.start.min(e.path.len())],
+            b'f' => base_name(e.path),
             b'h' => match e.path.iter().rposition(|&c| c == b'/') {
-                Some(i) => v.extend_from_slice(&e.path[..i]),
-                None => v.push(b'.'),
+                Some(i) => &e.path[..i],
+                None => b".",
             },
-            b'd' => n(out, e.depth as u64),
-            b'm' => pad_num(out, sp, m.perm() as i128, 8, false),
-            b'M' => v.extend_from_slice(&super::stat::mode_string(m.mode)),
-            b'u' => match names.user(m.uid) {
-                Some(nm) => v.extend_from_slice(nm.as_bytes()),
-                None => n(out, m.uid as u64),
-            },
-            b'g' => match names.group(m.gid) {
-                Some(nm) => v.extend_from_slice(nm.as_bytes()),
-                None => n(out, m.gid as u64),
-            },
-            b'U' => n(out, m.uid as u64),
-            b'G' => n(out, m.gid as u64),
-            b's' => n(out, m.size as u64),
-            b'k' => n(out, (m.blocks as u64).div_ceil(2)),
-            b'b' => n(out, m.blocks as u64),
-            b'i' => n(out, m.ino),
-            b'n' => n(out, m.nlink),
-            b'l' => {
-                if m.kind() == Kind::Symlink {
-                    let mut buf = vec![0u8; PATH_MAX];
-                    if let Ok(k) = sys::readlink_at(e.dir, e.name, &mut buf) {
-                        v.extend_from_slice(&buf[..k]);
+            b'M' => {
+                v.extend_from_slice(&super::stat::mode_string(m.mode));
+                &v
+            }
+            b'u' | b'g' => {
+                let name = if conv == b'u' {
+                    names.user(m.uid)
+                } else {
+                    names.group(m.gid)
+                };
+                match name {
+                    // An empty name prints nothing, not even padding.
+                    Some(nm) if nm.is_empty() => continue,
+                    Some(nm) => {
+                        v.extend_from_slice(nm.as_bytes());
+                        &v
+                    }
+                    None => {
+                        num = Some(if conv == b'u' { m.uid } else { m.gid } as u64);
+                        &[]
                     }
                 }
             }
-            b'y' => v.push(kind_letter(m.kind())),
-            b'Y' => v.push(if m.kind() == Kind::Symlink {
-                match sys::stat_at_follow(e.dir, e.name) {
-                    Ok(t) => kind_letter(t.kind()),
-                    Err(Errno::LOOP) => b'L',
-                    Err(_) => b'N',
+            b'l' => {
+                if m.kind() == Kind::Symlink {
+                    v.resize(PATH_MAX, 0);
+                    let k = sys::readlink_at(e.dir, e.name, &mut v).unwrap_or(0);
+                    v.truncate(k);
                 }
-            } else {
-                kind_letter(m.kind())
-            }),
-            b't' | b'a' | b'c' => time_text(
-                &mut v,
-                time_of(m, if conv == b't' { b'm' } else { conv }),
-                0,
-            ),
-            _ => {
+                &v
+            }
+            b'y' | b'Y' => {
+                v.push(if conv == b'Y' && m.kind() == Kind::Symlink {
+                    match sys::stat_at_follow(e.dir, e.name) {
+                        Ok(t) => kind_letter(t.kind()),
+                        Err(Errno::LOOP) => b'L',
+                        Err(_) => b'N',
+                    }
+                } else {
+                    kind_letter(m.kind())
+                });
+                &v
+            }
+            b't' | b'a' | b'c' | b'A' | b'C' | b'T' => {
                 let w = match conv {
-                    b'A' => b'a',
-                    b'C' => b'c',
+                    b'a' | b'A' => b'a',
+                    b'c' | b'C' => b'c',
                     _ => b'm',
                 };
                 time_text(&mut v, time_of(m, w), tk);
+                &v
             }
-        }
-        if !v.is_empty() || b"pPHfhMlyYtac".contains(&conv) || tk != 0 {
-            pad_str(out, sp, &v);
+            _ => {
+                num = Some(match conv {
+                    b'd' => e.depth as u64,
+                    b'm' => m.perm() as u64,
+                    b'U' => m.uid as u64,
+                    b'G' => m.gid as u64,
+                    b's' => m.size as u64,
+                    b'k' => (m.blocks as u64).div_ceil(2),
+                    b'b' => m.blocks as u64,
+                    b'i' => m.ino,
+                    _ => m.nlink, // b'n'
+                });
+                &[]
+            }
+        };
+        match num {
+            Some(x) => pad_num(out, sp, x as i128, if conv == b'm' { 8 } else { 10 }, false),
+            None => pad_str(out, sp, s),
         }
     }
 }
