@@ -51,8 +51,10 @@ use std::io::Write;
 struct Cmp(i8, u64);
 
 impl Cmp {
-    fn test(self, v: i128) -> bool {
-        let n = self.1 as i128;
+    /// Compares in 64 bits (128-bit compares are long on 32-bit targets).
+    #[inline(never)]
+    fn test(self, v: u64) -> bool {
+        let n = self.1;
         match self.0 {
             1 => v > n,
             -1 => v < n,
@@ -175,16 +177,12 @@ pub fn main(args: &[&str]) -> i32 {
     while i < args.len() && !is_expr(args[i]) {
         i += 1;
     }
-    let paths: Vec<&str> = if i == p0 {
-        vec!["."]
-    } else {
-        args[p0..i].to_vec()
-    };
+    let paths: &[&str] = if i == p0 { &["."] } else { &args[p0..i] };
     if let Err(e) = f.parse(&args[i..]) {
         eprintln!("find: {e}");
         return 1;
     }
-    for p in paths {
+    for &p in paths {
         if f.quit {
             break;
         }
@@ -261,6 +259,7 @@ fn parse_mode(s: &str) -> Option<(u32, u32)> {
     Some((res[0], res[1]))
 }
 
+#[inline(never)]
 fn symbolic(s: &str, dir: bool) -> Option<u32> {
     let mut cur = 0u32;
     for clause in s.split(',') {
@@ -324,6 +323,7 @@ fn symbolic(s: &str, dir: bool) -> Option<u32> {
 }
 
 /// `fnmatch` without `FNM_PATHNAME`/`FNM_PERIOD`, as find uses it.
+#[inline(never)]
 fn fnmatch(p: &[u8], s: &[u8], icase: bool) -> bool {
     let low = |c: u8| if icase { c.to_ascii_lowercase() } else { c };
     let (mut pi, mut si) = (0, 0);
@@ -382,6 +382,7 @@ fn fnmatch(p: &[u8], s: &[u8], icase: bool) -> bool {
 
 /// Matches a bracket expression at `p[0] == '['`; returns (matched, length)
 /// or None when it is not a valid bracket expression.
+#[inline(never)]
 fn class(p: &[u8], c: u8, icase: bool) -> Option<(bool, usize)> {
     let mut i = 1;
     let neg = matches!(p.get(1), Some(b'!') | Some(b'^'));
@@ -399,22 +400,7 @@ fn class(p: &[u8], c: u8, icase: bool) -> Option<(bool, usize)> {
         if b == b'[' && p.get(i + 1) == Some(&b':') {
             let end = p[i + 2..].windows(2).position(|w| w == b":]")? + i + 2;
             let name = &p[i + 2..end];
-            let ok = match name {
-                b"alpha" => c.is_ascii_alphabetic(),
-                b"digit" => c.is_ascii_digit(),
-                b"alnum" => c.is_ascii_alphanumeric(),
-                b"upper" => c.is_ascii_uppercase() || (icase && c.is_ascii_lowercase()),
-                b"lower" => c.is_ascii_lowercase(),
-                b"space" => c.is_ascii_whitespace(),
-                b"punct" => c.is_ascii_punctuation(),
-                b"xdigit" => c.is_ascii_hexdigit(),
-                b"blank" => c == b' ' || c == b'\t',
-                b"cntrl" => c.is_ascii_control(),
-                b"print" => (0x20..0x7f).contains(&c),
-                b"graph" => c.is_ascii_graphic(),
-                _ => false,
-            };
-            hit |= ok;
+            hit |= in_class(name, c, icase);
             i = end + 2;
             continue;
         }
@@ -436,7 +422,31 @@ fn class(p: &[u8], c: u8, icase: bool) -> Option<(bool, usize)> {
     }
 }
 
+/// Whether `c` is in the character class `[:name:]` (C locale).
+#[inline(never)] // else each test is hoisted out of `class`'s loop
+fn in_class(name: &[u8], c: u8, icase: bool) -> bool {
+    // One word list instead of a match on strings (smaller code).
+    const CLASSES: &str =
+        "alpha digit alnum upper lower space punct xdigit blank cntrl print graph ";
+    match word_index(CLASSES, name) {
+        Some(0) => c.is_ascii_alphabetic(),
+        Some(1) => c.is_ascii_digit(),
+        Some(2) => c.is_ascii_alphanumeric(),
+        Some(3) => c.is_ascii_uppercase() || (icase && c.is_ascii_lowercase()),
+        Some(4) => c.is_ascii_lowercase(),
+        Some(5) => c.is_ascii_whitespace(),
+        Some(6) => c.is_ascii_punctuation(),
+        Some(7) => c.is_ascii_hexdigit(),
+        Some(8) => c == b' ' || c == b'\t',
+        Some(9) => c.is_ascii_control(),
+        Some(10) => (0x20..0x7f).contains(&c),
+        Some(11) => c.is_ascii_graphic(),
+        _ => false,
+    }
+}
+
 /// Parses a -printf format into pieces (GNU warnings on stderr).
+#[inline(never)]
 fn parse_printf(f: &[u8]) -> Vec<Pf> {
     let mut v = Vec::new();
     let mut lit = Vec::new();
@@ -518,6 +528,129 @@ fn parse_printf(f: &[u8]) -> Vec<Pf> {
     v
 }
 
+/// What a primary's name stands for; `primary` turns it into a [`Node`].
+#[derive(Clone, Copy)]
+enum Op {
+    Const(bool),
+    /// -maxdepth (true) / -mindepth (false).
+    Depth(bool),
+    /// -depth, -xdev, -follow: b'd', b'x', b'L'.
+    Global(u8),
+    /// (ignore case, match the whole path).
+    Name(bool, bool),
+    /// -xtype (true) / -type (false).
+    Type(bool),
+    Perm,
+    /// -group (true) / -user (false).
+    Owner(bool),
+    /// -uid -gid -links -inum: b'u', b'g', b'l', b'i'.
+    Num(u8),
+    Size,
+    /// (a, c or m; minutes rather than days).
+    Age(u8, bool),
+    /// -newer -anewer -cnewer (a, c or m) and -samefile (0).
+    Ref(u8),
+    NoUser,
+    NoGroup,
+    Empty,
+    Prune,
+    Quit,
+    Print(u8),
+    Printf,
+    /// -execdir (true) / -exec (false).
+    Exec(bool),
+}
+
+/// Declares the primaries: `NAMES` (without the leading `-`, each followed
+/// by a space) and `OPS` in the same order. One string and one small table
+/// instead of a long `match` on strings keep the parser compact.
+macro_rules! primaries {
+    ($($name:literal => $op:expr,)*) => {
+        const NAMES: &str = concat!($($name, " ",)*);
+        const OPS: &[Op] = &[$($op,)*];
+    };
+}
+
+primaries! {
+    "true" => Op::Const(true),
+    "false" => Op::Const(false),
+    "maxdepth" => Op::Depth(true),
+    "mindepth" => Op::Depth(false),
+    "depth" => Op::Global(b'd'),
+    "d" => Op::Global(b'd'),
+    "xdev" => Op::Global(b'x'),
+    "mount" => Op::Global(b'x'),
+    "follow" => Op::Global(b'L'),
+    "noleaf" => Op::Const(true),
+    "ignore_readdir_race" => Op::Const(true),
+    "noignore_readdir_race" => Op::Const(true),
+    "name" => Op::Name(false, false),
+    "iname" => Op::Name(true, false),
+    "path" => Op::Name(false, true),
+    "ipath" => Op::Name(true, true),
+    "wholename" => Op::Name(false, true),
+    "iwholename" => Op::Name(true, true),
+    "type" => Op::Type(false),
+    "xtype" => Op::Type(true),
+    "perm" => Op::Perm,
+    "user" => Op::Owner(false),
+    "group" => Op::Owner(true),
+    "uid" => Op::Num(b'u'),
+    "gid" => Op::Num(b'g'),
+    "links" => Op::Num(b'l'),
+    "inum" => Op::Num(b'i'),
+    "size" => Op::Size,
+    "mtime" => Op::Age(b'm', false),
+    "atime" => Op::Age(b'a', false),
+    "ctime" => Op::Age(b'c', false),
+    "mmin" => Op::Age(b'm', true),
+    "amin" => Op::Age(b'a', true),
+    "cmin" => Op::Age(b'c', true),
+    "newer" => Op::Ref(b'm'),
+    "anewer" => Op::Ref(b'a'),
+    "cnewer" => Op::Ref(b'c'),
+    "samefile" => Op::Ref(0),
+    "nouser" => Op::NoUser,
+    "nogroup" => Op::NoGroup,
+    "empty" => Op::Empty,
+    "prune" => Op::Prune,
+    "quit" => Op::Quit,
+    "print" => Op::Print(b'\n'),
+    "print0" => Op::Print(0),
+    "printf" => Op::Printf,
+    "exec" => Op::Exec(false),
+    "execdir" => Op::Exec(true),
+}
+
+/// The position of the word `w` in `list` (words each followed by a space).
+fn word_index(list: &str, w: &[u8]) -> Option<usize> {
+    if w.is_empty() {
+        return None; // not the empty piece after the last space
+    }
+    list.as_bytes().split(|&c| c == b' ').position(|n| n == w)
+}
+
+/// The primary named `t` (`-name` …), if there is one.
+fn lookup(t: &str) -> Option<Op> {
+    let k = word_index(NAMES, t.strip_prefix('-')?.as_bytes())?;
+    OPS.get(k).copied()
+}
+
+/// GNU's message for a binary operator with nothing on its left.
+fn no_lhs(op: &str) -> String {
+    [
+        "invalid expression; you have used a binary operator '",
+        op,
+        "' with nothing before it.",
+    ]
+    .concat()
+}
+
+/// GNU's message for an operator with nothing on its right.
+fn no_rhs(op: &str) -> String {
+    ["expected an expression after '", op, "'"].concat()
+}
+
 impl Find {
     fn add(&mut self, n: Node) -> usize {
         self.nodes.push(n);
@@ -531,12 +664,12 @@ impl Find {
         let root = if args.is_empty() {
             None
         } else {
-            let r = self.comma(args, &mut pos, &mut action)?;
-            if pos < args.len() {
-                if args[pos] == ")" {
+            let r = self.binary(0, args, &mut pos, &mut action)?;
+            if let Some(&t) = args.get(pos) {
+                if t == ")" {
                     return Err("you have too many ')'".into());
                 }
-                return Err(format!("paths must precede expression: `{}'", args[pos]));
+                return Err(["paths must precede expression: `", t, "'"].concat());
             }
             r
         };
@@ -551,72 +684,65 @@ impl Find {
         Ok(())
     }
 
-    fn comma(
+    /// Parses the operators of precedence level `lv` and tighter: 0 is `,`,
+    /// 1 is `-o`, 2 is `-a` and the implicit and between two expressions.
+    /// One function for the three levels (they differ only in details).
+    fn binary(
         &mut self,
+        lv: u8,
         a: &[&str],
         pos: &mut usize,
         act: &mut bool,
     ) -> Result<Option<usize>, String> {
-        let mut l = self.or(a, pos, act)?;
-        while *pos < a.len() && a[*pos] == "," {
-            *pos += 1;
-            let r = self
-                .or(a, pos, act)?
-                .ok_or("expected an expression after ','")?;
-            let lhs = l.ok_or(
-                "invalid expression; you have used a binary operator ',' with nothing before it.",
-            )?;
-            l = Some(self.add(Node::Comma(lhs, r)));
-        }
-        Ok(l)
-    }
-
-    fn or(&mut self, a: &[&str], pos: &mut usize, act: &mut bool) -> Result<Option<usize>, String> {
-        let mut l = self.and(a, pos, act)?;
-        while *pos < a.len() && matches!(a[*pos], "-o" | "-or") {
-            let op = a[*pos];
-            let Some(lhs) = l else {
-                return Err(format!("invalid expression; you have used a binary operator '{op}' with nothing before it."));
-            };
-            *pos += 1;
-            let r = self
-                .and(a, pos, act)?
-                .ok_or(format!("expected an expression after '{op}'"))?;
-            l = Some(self.add(Node::Or(lhs, r)));
-        }
-        Ok(l)
-    }
-
-    fn and(
-        &mut self,
-        a: &[&str],
-        pos: &mut usize,
-        act: &mut bool,
-    ) -> Result<Option<usize>, String> {
-        let mut l: Option<usize> = None;
+        let mut l = if lv < 2 {
+            self.binary(lv + 1, a, pos, act)?
+        } else {
+            None
+        };
         while let Some(&t) = a.get(*pos) {
-            if matches!(t, "-o" | "-or" | "," | ")") {
+            // The level of the operator `t`; 3 is an operand (implicit and).
+            let k = match t {
+                "," | ")" => 0,
+                "-o" | "-or" => 1,
+                "-a" | "-and" => 2,
+                _ => 3,
+            };
+            // `)` ends every level; below level 2 only this level's
+            // operator continues (a looser one is left to the caller).
+            if t == ")" || k < lv || (lv < 2 && k != lv) {
                 break;
             }
-            let mut op = None;
-            if matches!(t, "-a" | "-and") {
-                if l.is_none() {
-                    return Err(format!("invalid expression; you have used a binary operator '{t}' with nothing before it."));
+            let explicit = k == lv;
+            if explicit {
+                if l.is_none() && lv > 0 {
+                    return Err(no_lhs(t));
                 }
                 *pos += 1;
-                op = Some(t);
             }
-            let r = match self.unary(a, pos, act)? {
-                Some(r) => r,
-                None => match op {
-                    Some(t) => return Err(format!("expected an expression after '{t}'")),
-                    None => break,
-                },
+            let r = if lv < 2 {
+                self.binary(lv + 1, a, pos, act)?
+            } else {
+                self.unary(a, pos, act)?
             };
-            l = Some(match l {
-                Some(x) => self.add(Node::And(x, r)),
-                None => r,
-            });
+            let Some(r) = r else {
+                if explicit {
+                    return Err(no_rhs(t));
+                }
+                break;
+            };
+            let Some(x) = l else {
+                // `,` checks its left side only after its right, as GNU does.
+                if lv == 0 {
+                    return Err(no_lhs(t));
+                }
+                l = Some(r);
+                continue;
+            };
+            l = Some(self.add(match lv {
+                0 => Node::Comma(x, r),
+                1 => Node::Or(x, r),
+                _ => Node::And(x, r),
+            }));
         }
         Ok(l)
     }
@@ -630,30 +756,24 @@ impl Find {
         let Some(&t) = a.get(*pos) else {
             return Ok(None);
         };
+        *pos += 1;
         match t {
-            "!" | "-not" => {
-                *pos += 1;
-                let e = self
-                    .unary(a, pos, act)?
-                    .ok_or(format!("expected an expression after '{t}'"))?;
-                Ok(Some(self.add(Node::Not(e))))
-            }
+            "!" | "-not" => match self.unary(a, pos, act)? {
+                Some(e) => Ok(Some(self.add(Node::Not(e)))),
+                None => Err(no_rhs(t)),
+            },
             "(" => {
-                *pos += 1;
                 if a.get(*pos) == Some(&")") {
                     return Err("invalid expression; empty parentheses are not allowed.".into());
                 }
-                let e = self.comma(a, pos, act)?;
+                let e = self.binary(0, a, pos, act)?;
                 if a.get(*pos) != Some(&")") {
                     return Err("invalid expression; I was expecting to find a ')' somewhere but did not see one.".into());
                 }
                 *pos += 1;
                 Ok(e)
             }
-            _ => {
-                *pos += 1;
-                self.primary(t, a, pos, act).map(Some)
-            }
+            _ => self.primary(t, a, pos, act).map(Some),
         }
     }
 
@@ -665,50 +785,58 @@ impl Find {
         pos: &mut usize,
         act: &mut bool,
     ) -> Result<usize, String> {
-        let mut arg = || -> Result<&str, String> {
-            let v = a.get(*pos).ok_or(format!("missing argument to `{t}'"))?;
-            *pos += 1;
-            Ok(v)
+        let Some(op) = lookup(t) else {
+            let m = if !t.starts_with('-') || t.len() < 2 {
+                "paths must precede expression: `"
+            } else {
+                "unknown predicate `"
+            };
+            return Err([m, t, "'"].concat());
         };
-        let bad = |v: &str| format!("invalid argument `{v}' to `{t}'");
-        let n = match t {
-            "-true" => Node::Const(true),
-            "-false" => Node::Const(false),
-            "-maxdepth" | "-mindepth" => {
-                let v = arg()?;
-                let n = num(v).ok_or(format!(
-                    "Expected a positive decimal integer argument to {t}, but got '{v}'"
-                ))?;
-                if t == "-maxdepth" {
+        let missing = || ["missing argument to `", t, "'"].concat();
+        // Every primary but these takes one argument (-exec takes its own).
+        let v = match op {
+            Op::Const(_) | Op::Global(_) | Op::NoUser | Op::NoGroup | Op::Empty => "",
+            Op::Prune | Op::Quit | Op::Print(_) | Op::Exec(_) => "",
+            _ => {
+                let Some(&v) = a.get(*pos) else {
+                    return Err(missing());
+                };
+                *pos += 1;
+                v
+            }
+        };
+        let bad = || ["invalid argument `", v, "' to `", t, "'"].concat();
+        let n = match op {
+            Op::Const(b) => Node::Const(b),
+            Op::Depth(max) => {
+                let Some(n) = num(v) else {
+                    return Err([
+                        "Expected a positive decimal integer argument to ",
+                        t,
+                        ", but got '",
+                        v,
+                        "'",
+                    ]
+                    .concat());
+                };
+                if max {
                     self.maxdepth = n as usize;
                 } else {
                     self.mindepth = n as usize;
                 }
                 Node::Const(true)
             }
-            "-depth" | "-d" => {
-                self.depth_first = true;
+            Op::Global(g) => {
+                match g {
+                    b'd' => self.depth_first = true,
+                    b'x' => self.xdev = true,
+                    _ => self.follow = b'L',
+                }
                 Node::Const(true)
             }
-            "-xdev" | "-mount" => {
-                self.xdev = true;
-                Node::Const(true)
-            }
-            "-follow" => {
-                self.follow = b'L';
-                Node::Const(true)
-            }
-            "-noleaf" | "-ignore_readdir_race" | "-noignore_readdir_race" => Node::Const(true),
-            "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-iwholename" => {
-                let v = arg()?;
-                Node::Name(
-                    v.as_bytes().to_vec(),
-                    t.starts_with("-i"),
-                    !t.ends_with("name") || t.ends_with("wholename"),
-                )
-            }
-            "-type" | "-xtype" => {
-                let v = arg()?;
+            Op::Name(icase, whole) => Node::Name(v.as_bytes().to_vec(), icase, whole),
+            Op::Type(x) => {
                 let mut mask = 0u16;
                 for part in v.split(',') {
                     let b = part.as_bytes();
@@ -716,63 +844,69 @@ impl Find {
                         [c] => TYPES.iter().position(|x| x == c),
                         _ => None,
                     };
-                    match p {
-                        Some(p) => mask |= 1 << p,
-                        None if part.is_empty() => return Err(format!("Last file type in list argument to {t} is missing, i.e., list is ending on: ','")),
-                        None if b.len() > 1 => return Err(format!("Must separate multiple arguments to {t} using: ','")),
-                        None => return Err(format!("Unknown argument to {t}: {part}")),
-                    }
+                    let m = match p {
+                        Some(p) => {
+                            mask |= 1 << p;
+                            continue;
+                        }
+                        None if part.is_empty() => [
+                            "Last file type in list argument to ",
+                            t,
+                            " is missing, i.e., list is ending on: ','",
+                            "",
+                        ],
+                        None if b.len() > 1 => {
+                            ["Must separate multiple arguments to ", t, " using: ','", ""]
+                        }
+                        None => ["Unknown argument to ", t, ": ", part],
+                    };
+                    return Err(m.concat());
                 }
-                Node::Type(mask, t == "-xtype")
+                Node::Type(mask, x)
             }
-            "-perm" => {
-                let v = arg()?;
+            Op::Perm => {
                 let (how, m) = match v.as_bytes().first() {
                     Some(b'-') => (b'-', &v[1..]),
                     Some(b'/') => (b'/', &v[1..]),
                     _ => (b'=', v),
                 };
-                let (f, d) =
-                    parse_mode(m).ok_or(format!("invalid mode {}", quoted(v.as_bytes())))?;
+                let Some((f, d)) = parse_mode(m) else {
+                    return Err(["invalid mode ", &quoted(v.as_bytes())].concat());
+                };
                 Node::Perm(how, f, d)
             }
-            "-user" | "-group" => {
-                let v = arg()?;
-                let id = if t == "-user" {
-                    users::user_by_name(v).map(|u| u.uid)
-                } else {
+            Op::Owner(group) => {
+                let id = if group {
                     users::group_by_name(v).map(|g| g.gid)
+                } else {
+                    users::user_by_name(v).map(|u| u.uid)
                 };
                 let id = id.or_else(|| num(v).and_then(|n| u32::try_from(n).ok()));
-                match (id, t) {
-                    (Some(id), "-user") => Node::Uid(Cmp(0, id as u64)),
-                    (Some(id), _) => Node::Gid(Cmp(0, id as u64)),
-                    (None, "-user") => {
-                        return Err(format!(
-                            "{} is not the name of a known user",
-                            quoted(v.as_bytes())
-                        ))
-                    }
-                    (None, _) => {
-                        return Err(format!(
-                            "{} is not the name of an existing group",
-                            quoted(v.as_bytes())
-                        ))
-                    }
+                let Some(id) = id else {
+                    let what = if group {
+                        " is not the name of an existing group"
+                    } else {
+                        " is not the name of a known user"
+                    };
+                    return Err([&quoted(v.as_bytes()), what].concat());
+                };
+                let c = Cmp(0, id as u64);
+                if group {
+                    Node::Gid(c)
+                } else {
+                    Node::Uid(c)
                 }
             }
-            "-uid" | "-gid" | "-links" | "-inum" => {
-                let v = arg()?;
-                let c = cmp(v).ok_or(bad(v))?;
-                match t {
-                    "-uid" => Node::Uid(c),
-                    "-gid" => Node::Gid(c),
-                    "-links" => Node::Links(c),
+            Op::Num(w) => {
+                let c = cmp(v).ok_or_else(bad)?;
+                match w {
+                    b'u' => Node::Uid(c),
+                    b'g' => Node::Gid(c),
+                    b'l' => Node::Links(c),
                     _ => Node::Inum(c),
                 }
             }
-            "-size" => {
-                let v = arg()?;
+            Op::Size => {
                 let (body, unit) = match v.as_bytes().last() {
                     Some(c) if c.is_ascii_digit() => (v, 512),
                     Some(&c) => {
@@ -783,49 +917,49 @@ impl Find {
                             b'k' => 1024,
                             b'M' => 1 << 20,
                             b'G' => 1 << 30,
-                            _ => return Err(format!("invalid -size type `{}'", c as char)),
+                            _ => {
+                                let mut ch = [0; 4];
+                                let ch = (c as char).encode_utf8(&mut ch);
+                                return Err(["invalid -size type `", ch, "'"].concat());
+                            }
                         };
                         (&v[..v.len() - 1], u)
                     }
-                    None => return Err(bad(v)),
+                    None => return Err(bad()),
                 };
-                Node::Size(cmp(body).ok_or(bad(v))?, unit)
+                Node::Size(cmp(body).ok_or_else(bad)?, unit)
             }
-            "-mtime" | "-atime" | "-ctime" | "-mmin" | "-amin" | "-cmin" => {
-                let v = arg()?;
-                let c = cmp(v).ok_or(bad(v))?;
-                let unit = if t.ends_with("min") { 60 } else { 86400 };
-                Node::Age(t.as_bytes()[1], unit, c)
+            Op::Age(w, min) => {
+                let c = cmp(v).ok_or_else(bad)?;
+                Node::Age(w, if min { 60 } else { 86400 }, c)
             }
-            "-newer" | "-anewer" | "-cnewer" | "-samefile" => {
-                let v = arg()?;
+            Op::Ref(w) => {
                 let m = self.stat_ref(v)?;
-                match t {
-                    "-samefile" => Node::Same(m.dev, m.ino),
-                    _ => Node::Newer(t.as_bytes()[1], m.mtime),
+                match w {
+                    0 => Node::Same(m.dev, m.ino),
+                    _ => Node::Newer(w, m.mtime),
                 }
             }
-            "-nouser" => Node::NoUser,
-            "-nogroup" => Node::NoGroup,
-            "-empty" => Node::Empty,
-            "-prune" => Node::Prune,
-            "-quit" => Node::Quit,
-            "-print" | "-print0" => {
+            Op::NoUser => Node::NoUser,
+            Op::NoGroup => Node::NoGroup,
+            Op::Empty => Node::Empty,
+            Op::Prune => Node::Prune,
+            Op::Quit => Node::Quit,
+            Op::Print(c) => {
                 *act = true;
-                Node::Print(if t == "-print" { b'\n' } else { 0 })
+                Node::Print(c)
             }
-            "-printf" => {
+            Op::Printf => {
                 *act = true;
-                let v = arg()?;
                 Node::Printf(parse_printf(v.as_bytes()))
             }
-            "-exec" | "-execdir" => {
+            Op::Exec(dir) => {
                 *act = true;
                 let mut argv = Vec::new();
                 let mut plus = false;
                 loop {
                     let Some(&x) = a.get(*pos) else {
-                        return Err(format!("missing argument to `{t}'"));
+                        return Err(missing());
                     };
                     *pos += 1;
                     if x == ";" {
@@ -838,31 +972,27 @@ impl Find {
                     argv.push(x.to_string());
                 }
                 if argv.is_empty() {
-                    return Err(format!("missing argument to `{t}'"));
+                    return Err(missing());
                 }
                 self.execs.push(Exec {
                     argv,
                     plus,
-                    dir: t == "-execdir",
+                    dir,
                     batch: Vec::new(),
                     bytes: 0,
                 });
                 Node::Exec(self.execs.len() - 1)
             }
-            _ if !t.starts_with('-') || t.len() < 2 => {
-                return Err(format!("paths must precede expression: `{t}'"))
-            }
-            _ => return Err(format!("unknown predicate `{t}'")),
         };
         Ok(self.add(n))
     }
 
     /// Stats a reference file for -newer/-samefile (follows with -H/-L).
     fn stat_ref(&self, p: &str) -> Result<Meta, String> {
-        let c =
-            CString::new(p).map_err(|_| format!("{}: Invalid argument", quoted(p.as_bytes())))?;
-        sys::stat_base(&c, self.follow != b'P')
-            .map_err(|e| format!("{}: {}", quoted(p.as_bytes()), sys::errno_text(e)))
+        CString::new(p)
+            .map_err(|_| Errno::INVAL)
+            .and_then(|c| sys::stat_base(&c, self.follow != b'P'))
+            .map_err(|e| [&quoted(p.as_bytes()), ": ", sys::errno_text(e)].concat())
     }
 
     fn error(&mut self, path: &[u8], e: Errno) {
@@ -1062,13 +1192,13 @@ impl Find {
                     _ => have == want,
                 }
             }
-            &Node::Uid(c) => c.test(m.uid as i128),
-            &Node::Gid(c) => c.test(m.gid as i128),
-            &Node::Links(c) => c.test(m.nlink as i128),
-            &Node::Inum(c) => c.test(m.ino as i128),
+            &Node::Uid(c) => c.test(m.uid as u64),
+            &Node::Gid(c) => c.test(m.gid as u64),
+            &Node::Links(c) => c.test(m.nlink),
+            &Node::Inum(c) => c.test(m.ino),
             &Node::Size(c, unit) => {
                 let s = m.size.max(0) as u64;
-                c.test(s.div_ceil(unit) as i128)
+                c.test(s.div_ceil(unit))
             }
             &Node::Age(w, unit, c) => {
                 let t = time_of(m, w);
@@ -1080,7 +1210,13 @@ impl Find {
                 if self.now.1 < t.1 {
                     ds = ds.saturating_sub(1);
                 }
-                c.test(ds.div_euclid(unit) as i128)
+                // A negative age (a future time) is below every N.
+                let d = ds.div_euclid(unit);
+                if d < 0 {
+                    c.0 == -1
+                } else {
+                    c.test(d as u64)
+                }
             }
             &Node::Newer(w, r) => time_of(m, w) > r,
             Node::NoUser => self.names.user(m.uid).is_none(),
@@ -1147,12 +1283,15 @@ impl Find {
             x.batch.push(arg);
             return true;
         }
-        let mut argv: Vec<Vec<u8>> = Vec::with_capacity(x.argv.len());
-        for a in &x.argv {
-            argv.push(replace_braces(a.as_bytes(), &arg));
-        }
+        let argv: Vec<Vec<u8>> = x
+            .argv
+            .iter()
+            .map(|a| replace_braces(a.as_bytes(), &arg))
+            .collect();
         let dir = if x.dir { Some(e.dir) } else { None };
-        self.spawn(&argv, dir) == Some(0)
+        self.flush();
+        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        spawn(&args, dir) == Some(0)
     }
 
     /// Runs a pending `{} +` batch; a failing command makes find exit 1.
@@ -1161,32 +1300,34 @@ impl Find {
         if x.batch.is_empty() {
             return;
         }
-        let mut argv: Vec<Vec<u8>> = x.argv[..x.argv.len() - 1]
-            .iter()
-            .map(|a| a.as_bytes().to_vec())
-            .collect();
-        argv.append(&mut x.batch);
+        let batch = std::mem::take(&mut x.batch);
         x.bytes = 0;
-        if self.spawn(&argv, None) != Some(0) {
+        self.flush();
+        // The command's words (without the `{}`) borrowed, then the paths.
+        let x = &self.execs[k];
+        let mut args: Vec<&[u8]> = x.argv[..x.argv.len() - 1]
+            .iter()
+            .map(|a| a.as_bytes())
+            .collect();
+        args.extend(batch.iter().map(|a| a.as_slice()));
+        if spawn(&args, None) != Some(0) {
             self.status = 1;
         }
     }
+}
 
-    /// Runs a command directly (no shell) after flushing our output; returns
-    /// its exit code (None when it could not start or was killed).
-    fn spawn(&mut self, argv: &[Vec<u8>], dir: Option<BorrowedFd<'_>>) -> Option<i32> {
-        self.flush();
-        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-        let o = sys::SpawnOpts {
-            dir,
-            ..Default::default()
-        };
-        match sys::spawn(&args, &o).and_then(|pid| sys::wait_child(pid, true)) {
-            Ok(st) => st.and_then(sys::exit_code),
-            Err(e) => {
-                eprintln!("find: {}: {}", quoted(&argv[0]), sys::errno_text(e));
-                None
-            }
+/// Runs a command directly (no shell; the caller has flushed our output);
+/// returns its exit code (None when it could not start or was killed).
+fn spawn(args: &[&[u8]], dir: Option<BorrowedFd<'_>>) -> Option<i32> {
+    let o = sys::SpawnOpts {
+        dir,
+        ..Default::default()
+    };
+    match sys::spawn(args, &o).and_then(|pid| sys::wait_child(pid, true)) {
+        Ok(st) => st.and_then(sys::exit_code),
+        Err(e) => {
+            eprintln!("find: {}: {}", quoted(args[0]), sys::errno_text(e));
+            None
         }
     }
 }
@@ -1263,6 +1404,7 @@ fn time_text(v: &mut Vec<u8>, t: (i64, u32), k: u8) {
     }
 }
 
+#[inline(never)]
 fn printf(out: &mut Vec<u8>, p: &[Pf], e: &Ent<'_>, names: &mut NameCache) {
     let m = &e.m;
     for piece in p {
@@ -1276,75 +1418,95 @@ fn printf(out: &mut Vec<u8>, p: &[Pf], e: &Ent<'_>, names: &mut NameCache) {
         };
         // GNU formats numbers as strings here: the 0 flag pads nothing.
         let sp = &Spec { zero: false, ..*sp };
-        let n = |out: &mut Vec<u8>, v: u64| pad_num(out, sp, v as i128, 10, false);
+        // Each directive yields a number (padded by one `pad_num` call
+        // below) or text: `s`, borrowed from the entry or from `v`.
+        let mut num = None;
         let mut v = Vec::new();
-        match conv {
-            b'p' => v.extend_from_slice(e.path),
+        let s: &[u8] = match conv {
+            b'p' => e.path,
             b'P' => {
                 let mut s = &e.path[e.start.min(e.path.len())..];
                 while s.first() == Some(&b'/') && e.depth > 0 {
                     s = &s[1..];
                 }
-                v.extend_from_slice(s);
+                s
             }
-            b'H' => v.extend_from_slice(&e.path[..e.start.min(e.path.len())]),
-            b'f' => v.extend_from_slice(base_name(e.path)),
+            b'H' => &e.path[..e.start.min(e.path.len())],
+            b'f' => base_name(e.path),
             b'h' => match e.path.iter().rposition(|&c| c == b'/') {
-                Some(i) => v.extend_from_slice(&e.path[..i]),
-                None => v.push(b'.'),
+                Some(i) => &e.path[..i],
+                None => b".",
             },
-            b'd' => n(out, e.depth as u64),
-            b'm' => pad_num(out, sp, m.perm() as i128, 8, false),
-            b'M' => v.extend_from_slice(&super::stat::mode_string(m.mode)),
-            b'u' => match names.user(m.uid) {
-                Some(nm) => v.extend_from_slice(nm.as_bytes()),
-                None => n(out, m.uid as u64),
-            },
-            b'g' => match names.group(m.gid) {
-                Some(nm) => v.extend_from_slice(nm.as_bytes()),
-                None => n(out, m.gid as u64),
-            },
-            b'U' => n(out, m.uid as u64),
-            b'G' => n(out, m.gid as u64),
-            b's' => n(out, m.size as u64),
-            b'k' => n(out, (m.blocks as u64).div_ceil(2)),
-            b'b' => n(out, m.blocks as u64),
-            b'i' => n(out, m.ino),
-            b'n' => n(out, m.nlink),
-            b'l' => {
-                if m.kind() == Kind::Symlink {
-                    let mut buf = vec![0u8; PATH_MAX];
-                    if let Ok(k) = sys::readlink_at(e.dir, e.name, &mut buf) {
-                        v.extend_from_slice(&buf[..k]);
+            b'M' => {
+                v.extend_from_slice(&super::stat::mode_string(m.mode));
+                &v
+            }
+            b'u' | b'g' => {
+                let name = if conv == b'u' {
+                    names.user(m.uid)
+                } else {
+                    names.group(m.gid)
+                };
+                match name {
+                    // An empty name prints nothing, not even padding.
+                    Some(nm) if nm.is_empty() => continue,
+                    Some(nm) => {
+                        v.extend_from_slice(nm.as_bytes());
+                        &v
+                    }
+                    None => {
+                        num = Some(if conv == b'u' { m.uid } else { m.gid } as u64);
+                        &[]
                     }
                 }
             }
-            b'y' => v.push(kind_letter(m.kind())),
-            b'Y' => v.push(if m.kind() == Kind::Symlink {
-                match sys::stat_at_follow(e.dir, e.name) {
-                    Ok(t) => kind_letter(t.kind()),
-                    Err(Errno::LOOP) => b'L',
-                    Err(_) => b'N',
+            b'l' => {
+                if m.kind() == Kind::Symlink {
+                    v.resize(PATH_MAX, 0);
+                    let k = sys::readlink_at(e.dir, e.name, &mut v).unwrap_or(0);
+                    v.truncate(k);
                 }
-            } else {
-                kind_letter(m.kind())
-            }),
-            b't' | b'a' | b'c' => time_text(
-                &mut v,
-                time_of(m, if conv == b't' { b'm' } else { conv }),
-                0,
-            ),
-            _ => {
+                &v
+            }
+            b'y' | b'Y' => {
+                v.push(if conv == b'Y' && m.kind() == Kind::Symlink {
+                    match sys::stat_at_follow(e.dir, e.name) {
+                        Ok(t) => kind_letter(t.kind()),
+                        Err(Errno::LOOP) => b'L',
+                        Err(_) => b'N',
+                    }
+                } else {
+                    kind_letter(m.kind())
+                });
+                &v
+            }
+            b't' | b'a' | b'c' | b'A' | b'C' | b'T' => {
                 let w = match conv {
-                    b'A' => b'a',
-                    b'C' => b'c',
+                    b'a' | b'A' => b'a',
+                    b'c' | b'C' => b'c',
                     _ => b'm',
                 };
                 time_text(&mut v, time_of(m, w), tk);
+                &v
             }
-        }
-        if !v.is_empty() || b"pPHfhMlyYtac".contains(&conv) || tk != 0 {
-            pad_str(out, sp, &v);
+            _ => {
+                num = Some(match conv {
+                    b'd' => e.depth as u64,
+                    b'm' => m.perm() as u64,
+                    b'U' => m.uid as u64,
+                    b'G' => m.gid as u64,
+                    b's' => m.size as u64,
+                    b'k' => (m.blocks as u64).div_ceil(2),
+                    b'b' => m.blocks as u64,
+                    b'i' => m.ino,
+                    _ => m.nlink, // b'n'
+                });
+                &[]
+            }
+        };
+        match num {
+            Some(x) => pad_num(out, sp, x as i128, if conv == b'm' { 8 } else { 10 }, false),
+            None => pad_str(out, sp, s),
         }
     }
 }
