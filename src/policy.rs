@@ -203,20 +203,65 @@ pub struct Context<'a> {
     pub lenient: bool,
 }
 
+/// `policy SOURCE: ` and then `parts`: how every policy error starts.
+/// Messages are built from pieces rather than with `format!` (smaller).
+fn err(src: &str, parts: &[&str]) -> String {
+    let mut s = String::with_capacity(96);
+    for p in ["policy ", src, ": "].iter().chain(parts) {
+        s.push_str(p);
+    }
+    s
+}
+
+/// Appends `n` in decimal.
+fn push_dec(s: &mut String, n: usize) {
+    if n >= 10 {
+        push_dec(s, n / 10);
+    }
+    s.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// `policy SOURCE: rule I (path QPATHQ): ` and then `why`, where `q` is
+/// `"` (compile errors quote the path) or empty (parse errors).
+fn rule_err(src: &str, i: usize, path: &str, q: &str, why: &[&str]) -> String {
+    let mut s = err(src, &["rule "]);
+    push_dec(&mut s, i);
+    for p in [" (path ", q, path, q, "): "].iter().chain(why) {
+        s.push_str(p);
+    }
+    s
+}
+
+/// Why a rule field is refused: a message in up to three pieces (typically
+/// text, the offending value, text), so that no `String` is built until the
+/// whole error is.
+pub type Why<'a> = [&'a str; 3];
+
 /// Reads a policy file, refusing one larger than [`POLICY_MAX_BYTES`].
 pub fn load_file(path: &str) -> Result<Vec<u8>, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("policy {path}: cannot open: {e}"))?;
-    let mut buf = Vec::with_capacity(4096);
-    f.take(POLICY_MAX_BYTES as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("policy {path}: cannot read: {e}"))?;
-    if buf.len() > POLICY_MAX_BYTES {
-        return Err(format!(
-            "policy {path}: larger than {POLICY_MAX_BYTES} bytes: refused (nothing changed)"
+    let io_err = |what: &str, e: std::io::Error| err(path, &[what, &e.to_string()]);
+    let mut f = std::fs::File::open(path).map_err(|e| io_err("cannot open: ", e))?;
+    // One byte more than the budget tells "too large" from "exactly full".
+    let mut buf = vec![0u8; POLICY_MAX_BYTES + 1];
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err("cannot read: ", e)),
+        }
+    }
+    if n > POLICY_MAX_BYTES {
+        return Err(err(
+            path,
+            &["larger than 65536 bytes: refused (nothing changed)"],
         ));
     }
+    buf.truncate(n);
     Ok(buf)
 }
+const _: () = assert!(POLICY_MAX_BYTES == 65536); // the message above says so
 
 /// A parsed (not yet compiled) policy, borrowing the file's text.
 pub struct Parsed<'a> {
@@ -227,8 +272,9 @@ pub struct Parsed<'a> {
 /// Parses policy JSON; errors name the file and, where possible, the rule.
 pub fn parse<'a>(text: &'a [u8], source: &'a str) -> Result<Parsed<'a>, String> {
     if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(format!(
-            "policy {source}: not a JSON object (a policy file starts with '{{', see 'chperms policy show')"
+        return Err(err(
+            source,
+            &["not a JSON object (a policy file starts with '{', see 'chperms policy show')"],
         ));
     }
     let mut rd = read::Reader::new(text);
@@ -244,9 +290,13 @@ fn locate_error(text: &[u8], source: &str, e: read::Bad) -> String {
     if let Some(obj) = json::value_start(text, 0).and_then(|i| json::object_range(text, i)) {
         for key in json::object_keys(text, obj) {
             if !TOP_KEYS.iter().any(|k| k.as_bytes() == key) {
-                return format!(
-                    "policy {source}: unknown field \"{}\" (known: base, rules, processes, description)",
-                    String::from_utf8_lossy(key)
+                return err(
+                    source,
+                    &[
+                        "unknown field \"",
+                        &String::from_utf8_lossy(key),
+                        "\" (known: base, rules, processes, description)",
+                    ],
                 );
             }
         }
@@ -258,24 +308,30 @@ fn locate_error(text: &[u8], source: &str, e: read::Bad) -> String {
                 };
                 let path = json::object_range(text, r.0)
                     .and_then(|o| json::member(text, o, b"path"))
-                    .map(|p| String::from_utf8_lossy(&text[p.0..p.1]).into_owned())
-                    .unwrap_or_else(|| "?".into());
+                    .map(|p| String::from_utf8_lossy(&text[p.0..p.1]))
+                    .unwrap_or("?".into());
                 if let Some(o) = json::object_range(text, r.0) {
                     for key in json::object_keys(text, o) {
                         if !RULE_KEYS.iter().any(|k| k.as_bytes() == key) {
-                            return format!(
-                                "policy {source}: rule {i} (path {path}): unknown field \"{}\" (known: {})",
-                                String::from_utf8_lossy(key),
-                                RULE_KEYS.join(", ")
+                            return rule_err(
+                                source,
+                                i,
+                                &path,
+                                "",
+                                &[
+                                    "unknown field \"",
+                                    &String::from_utf8_lossy(key),
+                                    "\" (known: path, type, owner, group, mode, create, when, comment)",
+                                ],
                             );
                         }
                     }
                 }
-                return format!("policy {source}: rule {i} (path {path}): {}", why.text());
+                return rule_err(source, i, &path, "", &[why.text()]);
             }
         }
     }
-    format!("policy {source}: {} (nothing changed)", e.text())
+    err(source, &[e.text(), " (nothing changed)"])
 }
 
 /// Compiles a parsed policy for one target: resolves users, groups and
@@ -288,13 +344,15 @@ pub fn compile(p: &Parsed<'_>, ctx: &Context<'_>) -> Result<Box<Policy>, String>
         && !p.raw.base.contains("/../")
         && !p.raw.base.ends_with("/..")
     {
-        Base::Absolute(
-            PStr::try_from(p.raw.base).map_err(|_| format!("policy {src}: base is too long"))?,
-        )
+        Base::Absolute(PStr::try_from(p.raw.base).map_err(|_| err(src, &["base is too long"]))?)
     } else {
-        return Err(format!(
-            "policy {src}: base \"{}\" must be an absolute directory or \"{{root}}/{{vhost}}\"",
-            p.raw.base
+        return Err(err(
+            src,
+            &[
+                "base \"",
+                p.raw.base,
+                "\" must be an absolute directory or \"{root}/{vhost}\"",
+            ],
         ));
     };
     let mut pol = Box::new(Policy {
@@ -303,104 +361,27 @@ pub fn compile(p: &Parsed<'_>, ctx: &Context<'_>) -> Result<Box<Policy>, String>
         processes: heapless::Vec::new(),
     });
     for (i, r) in p.raw.rules.iter().enumerate() {
-        let fail = |why: String| format!("policy {src}: rule {i} (path \"{}\"): {why}", r.path);
-        let pattern = Pattern::parse(r.path).map_err(|e| fail(e.into()))?;
-        let select = match r.opt[TYPE] {
-            None => Select::Any,
-            Some(k) => Select::parse(k)
-                .ok_or_else(|| fail(format!("type \"{k}\" is not dir, file, socket or any")))?,
-        };
-        let mode = match r.opt[MODE] {
-            None => None,
-            Some(m) => Some(parse_mode(m).map_err(&fail)?),
-        };
-        if let Some(m) = mode {
-            if m & 0o4000 != 0 {
-                return Err(fail(format!("mode {m:04o} grants setuid: refused")));
+        let rule = compile_rule(r, i, ctx).map_err(|why| rule_err(src, i, r.path, "\"", &why))?;
+        if let Some(rule) = rule {
+            if pol.rules.push(rule).is_err() {
+                return Err(err(src, &["more than 64 rules"]));
             }
-            if m & 0o2000 != 0 && select != Select::Dir {
-                return Err(fail(format!(
-                    "mode {m:04o} sets setgid on {}: only \"type\": \"dir\" rules may",
-                    if select == Select::Any {
-                        "any type"
-                    } else {
-                        "a file"
-                    }
-                )));
-            }
-            if m & 0o1000 != 0 && select != Select::Dir {
-                return Err(fail(format!(
-                    "mode {m:04o} sets the sticky bit on a non-directory"
-                )));
-            }
-        }
-        let create = r.create.unwrap_or(false);
-        if create {
-            if !pattern.is_literal() {
-                return Err(fail("\"create\" needs a path without wildcards".into()));
-            }
-            if !matches!(select, Select::Dir | Select::File | Select::Any) {
-                return Err(fail(
-                    "\"create\" makes directories and empty files only".into(),
-                ));
-            }
-            if pattern.components().next().is_none() {
-                return Err(fail("\"create\" cannot create the base itself".into()));
-            }
-        }
-        let when = match r.opt[WHEN] {
-            None => None,
-            Some(w) => Some(
-                When::parse(w)
-                    .ok_or_else(|| fail(format!("when \"{w}\" is not chroot or sysadm")))?,
-            ),
-        };
-        let owner = r.opt[OWNER]
-            .map(|o| resolve_owner(o, ctx))
-            .transpose()
-            .map_err(&fail)?;
-        let group = r.opt[GROUP]
-            .map(|g| resolve_group(g, ctx))
-            .transpose()
-            .map_err(&fail)?;
-        let uid = ctx.user.map(|u| u.uid);
-        let holds = match when {
-            None => true,
-            Some(When::Chroot) => ctx.chroot && uid.is_some_and(|u| u > 1000),
-            Some(When::Sysadm) => uid == Some(1000),
-        };
-        if !holds && !ctx.lenient {
-            continue;
-        }
-        let rule = Rule {
-            index: i,
-            pattern,
-            select: if create && select == Select::Any {
-                Select::Dir
-            } else {
-                select
-            },
-            owner,
-            group,
-            mode,
-            create,
-            when,
-        };
-        if pol.rules.push(rule).is_err() {
-            return Err(format!("policy {src}: more than {MAX_RULES} rules"));
         }
     }
     for (i, pr) in p.raw.processes.iter().enumerate() {
-        let u = users::user_by_name(pr.user).ok_or_else(|| {
-            format!(
-                "policy {src}: process rule {i} ({}): unknown user \"{}\"",
-                pr.name, pr.user
-            )
-        })?;
-        let name = PStr::try_from(pr.name)
-            .map_err(|_| format!("policy {src}: process rule {i}: name too long"))?;
+        let fail = |why: &[&str]| {
+            let mut s = err(src, &["process rule "]);
+            push_dec(&mut s, i);
+            for p in why {
+                s.push_str(p);
+            }
+            s
+        };
+        let u = users::user_by_name(pr.user)
+            .ok_or_else(|| fail(&[" (", pr.name, "): unknown user \"", pr.user, "\""]))?;
+        let name = PStr::try_from(pr.name).map_err(|_| fail(&[": name too long"]))?;
         if name.is_empty() {
-            return Err(format!("policy {src}: process rule {i}: empty name"));
+            return Err(fail(&[": empty name"]));
         }
         let _ = pol.processes.push(ProcessRule {
             name,
@@ -410,36 +391,132 @@ pub fn compile(p: &Parsed<'_>, ctx: &Context<'_>) -> Result<Box<Policy>, String>
     }
     Ok(pol)
 }
+const _: () = assert!(MAX_RULES == 64); // "more than 64 rules" above
+
+/// Validates and resolves one rule; `None` when its `when` does not hold
+/// (and the context is not lenient).
+fn compile_rule<'r>(r: &RawRule<'r>, i: usize, ctx: &Context<'_>) -> Result<Option<Rule>, Why<'r>> {
+    let pattern = Pattern::parse(r.path).map_err(|e| [e, "", ""])?;
+    let select = match r.opt[TYPE] {
+        None => Select::Any,
+        Some(k) => Select::parse(k).ok_or(["type \"", k, "\" is not dir, file, socket or any"])?,
+    };
+    let mode = match r.opt[MODE] {
+        None => None,
+        Some(m) => Some(parse_mode(m)?),
+    };
+    if let Some(m) = mode {
+        // `{m:04o}`: the bits checked here make m at least 01000, so its
+        // four octal digits are exactly the ones after the leading 0.
+        let what = if m & 0o4000 != 0 {
+            " grants setuid: refused"
+        } else if m & 0o2000 != 0 && select == Select::Any {
+            " sets setgid on any type: only \"type\": \"dir\" rules may"
+        } else if m & 0o2000 != 0 && select != Select::Dir {
+            " sets setgid on a file: only \"type\": \"dir\" rules may"
+        } else if m & 0o1000 != 0 && select != Select::Dir {
+            " sets the sticky bit on a non-directory"
+        } else {
+            ""
+        };
+        if !what.is_empty() {
+            // Mode strings are at most five octal digits (parse_mode), so
+            // its last four are the `{m:04o}` digits.
+            let s = r.opt[MODE].unwrap_or("");
+            let digits = &s[s.len().saturating_sub(4)..];
+            return Err(["mode ", digits, what]);
+        }
+    }
+    let create = r.create.unwrap_or(false);
+    if create {
+        if !pattern.is_literal() {
+            return Err(["\"create\" needs a path without wildcards", "", ""]);
+        }
+        if !matches!(select, Select::Dir | Select::File | Select::Any) {
+            return Err(["\"create\" makes directories and empty files only", "", ""]);
+        }
+        if pattern.components().next().is_none() {
+            return Err(["\"create\" cannot create the base itself", "", ""]);
+        }
+    }
+    let when = match r.opt[WHEN] {
+        None => None,
+        Some(w) => Some(When::parse(w).ok_or(["when \"", w, "\" is not chroot or sysadm"])?),
+    };
+    let owner = r.opt[OWNER].map(|o| resolve_owner(o, ctx)).transpose()?;
+    let group = r.opt[GROUP].map(|g| resolve_group(g, ctx)).transpose()?;
+    let uid = ctx.user.map(|u| u.uid);
+    let holds = match when {
+        None => true,
+        Some(When::Chroot) => ctx.chroot && uid.is_some_and(|u| u > 1000),
+        Some(When::Sysadm) => uid == Some(1000),
+    };
+    if !holds && !ctx.lenient {
+        return Ok(None);
+    }
+    Ok(Some(Rule {
+        index: i,
+        pattern,
+        select: if create && select == Select::Any {
+            Select::Dir
+        } else {
+            select
+        },
+        owner,
+        group,
+        mode,
+        create,
+        when,
+    }))
+}
 
 /// Parses an octal mode string such as `"02750"` or `"640"`.
-pub fn parse_mode(s: &str) -> Result<u32, String> {
+pub fn parse_mode(s: &str) -> Result<u32, Why<'_>> {
     if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-        return Err(format!(
-            "mode \"{s}\" is not an octal mode like \"0640\" or \"02750\""
-        ));
+        return Err([
+            "mode \"",
+            s,
+            "\" is not an octal mode like \"0640\" or \"02750\"",
+        ]);
     }
-    let v = u32::from_str_radix(s, 8).map_err(|_| format!("mode \"{s}\" is not octal"))?;
+    // At most five octal digits: no overflow.
+    let v = s.bytes().fold(0, |v, b| v * 8 + u32::from(b - b'0'));
     if v > 0o7777 {
-        return Err(format!("mode \"{s}\" is larger than 07777"));
+        return Err(["mode \"", s, "\" is larger than 07777"]);
     }
     Ok(v)
 }
 
-fn resolve_owner(s: &str, ctx: &Context<'_>) -> Result<Id, String> {
-    let lenient = || Id {
+/// The `Id` of an owner or group template in a lenient context: the
+/// template itself as the name.
+fn lenient_id(s: &str) -> Id {
+    Id {
         id: u32::MAX,
         name: heapless::String::try_from(s).unwrap_or_default(),
-    };
+    }
+}
+
+/// Gid `gid` with its name (or number) to print.
+fn group_id(gid: u32) -> Id {
+    Id {
+        id: gid,
+        name: users::group_by_gid(gid)
+            .map(|g| g.name)
+            .unwrap_or_else(|| users::number_name(gid)),
+    }
+}
+
+fn resolve_owner<'s>(s: &'s str, ctx: &Context<'_>) -> Result<Id, Why<'s>> {
     match s {
         "{user}" => match ctx.user {
             Some(u) => Ok(Id {
                 id: u.uid,
                 name: u.name.clone(),
             }),
-            None if ctx.lenient => Ok(lenient()),
-            None => Err("owner \"{user}\" needs a vhost user (pass --user)".into()),
+            None if ctx.lenient => Ok(lenient_id(s)),
+            None => Err(["owner \"{user}\" needs a vhost user (pass --user)", "", ""]),
         },
-        "{group}" | "{web}" => Err(format!("owner \"{s}\" is a group template")),
+        "{group}" | "{web}" => Err(["owner \"", s, "\" is a group template"]),
         _ => match users::resolve_user(s) {
             Some((uid, _)) => Ok(Id {
                 id: uid,
@@ -447,44 +524,34 @@ fn resolve_owner(s: &str, ctx: &Context<'_>) -> Result<Id, String> {
                     .map(|u| u.name)
                     .unwrap_or_else(|| users::number_name(uid)),
             }),
-            None => Err(format!("unknown user \"{s}\" (not in /etc/passwd)")),
+            None => Err(["unknown user \"", s, "\" (not in /etc/passwd)"]),
         },
     }
 }
 
-fn resolve_group(s: &str, ctx: &Context<'_>) -> Result<Id, String> {
-    let lenient = || Id {
-        id: u32::MAX,
-        name: heapless::String::try_from(s).unwrap_or_default(),
-    };
+fn resolve_group<'s>(s: &'s str, ctx: &Context<'_>) -> Result<Id, Why<'s>> {
     match s {
         "{group}" => match ctx.user {
-            Some(u) => Ok(Id {
-                id: u.gid,
-                name: users::group_by_gid(u.gid)
-                    .map(|g| g.name)
-                    .unwrap_or_else(|| users::number_name(u.gid)),
-            }),
-            None if ctx.lenient => Ok(lenient()),
-            None => Err("group \"{group}\" needs a vhost user (pass --user)".into()),
+            Some(u) => Ok(group_id(u.gid)),
+            None if ctx.lenient => Ok(lenient_id(s)),
+            None => Err(["group \"{group}\" needs a vhost user (pass --user)", "", ""]),
         },
         "{web}" => match ctx.web {
             Some(g) => Ok(Id {
                 id: g.gid,
                 name: g.name.clone(),
             }),
-            None if ctx.lenient => Ok(lenient()),
-            None => Err("group \"{web}\" needs --web-group".into()),
+            None if ctx.lenient => Ok(lenient_id(s)),
+            None => Err(["group \"{web}\" needs --web-group", "", ""]),
         },
-        "{user}" => Err("group \"{user}\" is a user template: use \"{group}\"".into()),
+        "{user}" => Err([
+            "group \"{user}\" is a user template: use \"{group}\"",
+            "",
+            "",
+        ]),
         _ => match users::resolve_group(s) {
-            Some(gid) => Ok(Id {
-                id: gid,
-                name: users::group_by_gid(gid)
-                    .map(|g| g.name)
-                    .unwrap_or_else(|| users::number_name(gid)),
-            }),
-            None => Err(format!("unknown group \"{s}\" (not in /etc/group)")),
+            Some(gid) => Ok(group_id(gid)),
+            None => Err(["unknown group \"", s, "\" (not in /etc/group)"]),
         },
     }
 }
