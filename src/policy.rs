@@ -287,51 +287,47 @@ pub fn parse<'a>(text: &'a [u8], source: &'a str) -> Result<Parsed<'a>, String> 
 /// Explains a parse error: re-reads each rule alone to name the offending
 /// one, and looks for unknown keys by name.
 fn locate_error(text: &[u8], source: &str, e: read::Bad) -> String {
-    if let Some(obj) = json::value_start(text, 0).and_then(|i| json::object_range(text, i)) {
-        for key in json::object_keys(text, obj) {
-            if !TOP_KEYS.iter().any(|k| k.as_bytes() == key) {
-                return err(
+    let Some(obj) = json::value_start(text, 0).and_then(|i| json::object_range(text, i)) else {
+        return err(source, &[e.text(), " (nothing changed)"]);
+    };
+    if let Some(key) = json::unknown_key(text, obj, &TOP_KEYS) {
+        return err(
+            source,
+            &[
+                "unknown field \"",
+                &String::from_utf8_lossy(key),
+                "\" (known: base, rules, processes, description)",
+            ],
+        );
+    }
+    let mut rule = |i: usize, r: (usize, usize)| {
+        let mut rd = read::Reader::new(&text[r.0..r.1]);
+        let why = read::rule(&mut rd).and_then(|_| rd.end()).err()?;
+        let o = json::object_range(text, r.0);
+        let path = o
+            .and_then(|o| json::member(text, o, b"path"))
+            .map(|p| String::from_utf8_lossy(&text[p.0..p.1]))
+            .unwrap_or("?".into());
+        Some(
+            match o.and_then(|o| json::unknown_key(text, o, &RULE_KEYS)) {
+                Some(key) => rule_err(
                     source,
+                    i,
+                    &path,
+                    "",
                     &[
                         "unknown field \"",
                         &String::from_utf8_lossy(key),
-                        "\" (known: base, rules, processes, description)",
+                        "\" (known: path, type, owner, group, mode, create, when, comment)",
                     ],
-                );
-            }
-        }
-        if let Some(arr) = json::member(text, obj, b"rules") {
-            for (i, r) in json::array_elements(text, arr).enumerate() {
-                let mut rd = read::Reader::new(&text[r.0..r.1]);
-                let Err(why) = read::rule(&mut rd).and_then(|_| rd.end()) else {
-                    continue;
-                };
-                let path = json::object_range(text, r.0)
-                    .and_then(|o| json::member(text, o, b"path"))
-                    .map(|p| String::from_utf8_lossy(&text[p.0..p.1]))
-                    .unwrap_or("?".into());
-                if let Some(o) = json::object_range(text, r.0) {
-                    for key in json::object_keys(text, o) {
-                        if !RULE_KEYS.iter().any(|k| k.as_bytes() == key) {
-                            return rule_err(
-                                source,
-                                i,
-                                &path,
-                                "",
-                                &[
-                                    "unknown field \"",
-                                    &String::from_utf8_lossy(key),
-                                    "\" (known: path, type, owner, group, mode, create, when, comment)",
-                                ],
-                            );
-                        }
-                    }
-                }
-                return rule_err(source, i, &path, "", &[why.text()]);
-            }
-        }
-    }
-    err(source, &[e.text(), " (nothing changed)"])
+                ),
+                None => rule_err(source, i, &path, "", &[why.text()]),
+            },
+        )
+    };
+    json::member(text, obj, b"rules")
+        .and_then(|arr| json::first_element(text, arr, &mut rule))
+        .unwrap_or_else(|| err(source, &[e.text(), " (nothing changed)"]))
 }
 
 /// Compiles a parsed policy for one target: resolves users, groups and
@@ -1046,71 +1042,83 @@ mod json {
         (t.get(i) == Some(&b'{')).then(|| skip(t, i).map(|e| (i, e)))?
     }
 
-    /// (key range without quotes, value range) pairs of an object.
-    fn members(t: &[u8], obj: (usize, usize)) -> Vec<((usize, usize), (usize, usize))> {
-        let mut out = Vec::new();
+    /// The first member of the object `obj` whose key (without quotes)
+    /// satisfies `want`, as (key range, value range). Scanning stops at the
+    /// first member that does not look like `"key": value`.
+    #[allow(clippy::type_complexity)]
+    fn find(
+        t: &[u8],
+        obj: (usize, usize),
+        want: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Option<((usize, usize), (usize, usize))> {
         let mut i = obj.0 + 1;
-        while let Some(k) = value_start(t, i) {
+        loop {
+            let k = value_start(t, i)?;
             if k >= obj.1 || t[k] != b'"' {
-                break;
+                return None;
             }
-            let Some(ke) = skip(t, k) else { break };
+            let ke = skip(t, k)?;
             let c = ws(t, ke);
             if t.get(c) != Some(&b':') {
-                break;
+                return None;
             }
-            let Some(v) = value_start(t, c + 1) else {
-                break;
-            };
-            let Some(ve) = skip(t, v) else { break };
-            out.push(((k + 1, ke - 1), (v, ve)));
+            let v = value_start(t, c + 1)?;
+            let ve = skip(t, v)?;
+            if want(&t[k + 1..ke - 1]) {
+                return Some(((k + 1, ke - 1), (v, ve)));
+            }
             let n = ws(t, ve);
             if t.get(n) != Some(&b',') {
-                break;
+                return None;
             }
             i = n + 1;
         }
-        out
     }
 
-    /// The keys of an object.
-    pub fn object_keys(t: &[u8], obj: (usize, usize)) -> impl Iterator<Item = &[u8]> {
-        members(t, obj).into_iter().map(move |(k, _)| &t[k.0..k.1])
+    /// The first key of an object that is not in `known`.
+    pub fn unknown_key<'t>(t: &'t [u8], obj: (usize, usize), known: &[&str]) -> Option<&'t [u8]> {
+        find(t, obj, &mut |k| !known.iter().any(|n| n.as_bytes() == k)).map(|(k, _)| &t[k.0..k.1])
     }
 
     /// The value range of member `key` (a string's range excludes quotes).
     pub fn member(t: &[u8], obj: (usize, usize), key: &[u8]) -> Option<(usize, usize)> {
-        members(t, obj)
-            .into_iter()
-            .find(|(k, _)| &t[k.0..k.1] == key)
-            .map(|(_, v)| {
-                if t[v.0] == b'"' && v.1 > v.0 + 1 {
-                    (v.0 + 1, v.1 - 1)
-                } else {
-                    v
-                }
-            })
+        find(t, obj, &mut |k| k == key).map(|(_, v)| {
+            if t[v.0] == b'"' && v.1 > v.0 + 1 {
+                (v.0 + 1, v.1 - 1)
+            } else {
+                v
+            }
+        })
     }
 
-    /// The element ranges of the array at `arr`.
-    pub fn array_elements(t: &[u8], arr: (usize, usize)) -> impl Iterator<Item = (usize, usize)> {
-        let mut out = Vec::new();
-        if t.get(arr.0) == Some(&b'[') {
-            let mut i = arr.0 + 1;
-            while let Some(v) = value_start(t, i) {
-                if v >= arr.1 || t[v] == b']' {
-                    break;
-                }
-                let Some(e) = skip(t, v) else { break };
-                out.push((v, e));
-                let n = ws(t, e);
-                if t.get(n) != Some(&b',') {
-                    break;
-                }
-                i = n + 1;
-            }
+    /// Calls `each(index, range)` for the elements of the array at `arr`
+    /// until it returns `Some`, and returns that.
+    pub fn first_element(
+        t: &[u8],
+        arr: (usize, usize),
+        each: &mut dyn FnMut(usize, (usize, usize)) -> Option<String>,
+    ) -> Option<String> {
+        if t.get(arr.0) != Some(&b'[') {
+            return None;
         }
-        out.into_iter()
+        let mut i = arr.0 + 1;
+        let mut n = 0;
+        loop {
+            let v = value_start(t, i)?;
+            if v >= arr.1 || t[v] == b']' {
+                return None;
+            }
+            let e = skip(t, v)?;
+            if let Some(found) = each(n, (v, e)) {
+                return Some(found);
+            }
+            n += 1;
+            let c = ws(t, e);
+            if t.get(c) != Some(&b',') {
+                return None;
+            }
+            i = c + 1;
+        }
     }
 }
 
