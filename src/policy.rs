@@ -1,6 +1,6 @@
-//! Policy files (SPEC §4): parsed once with serde-json-core into fixed-capacity
-//! structures, validated whole before anything changes, then compiled for one
-//! target into a [`Policy`] the walker evaluates per entry.
+//! Policy files (SPEC §4): read once by a small strict JSON reader into
+//! fixed-capacity structures, validated whole before anything changes, then
+//! compiled for one target into a [`Policy`] the walker evaluates per entry.
 //!
 //! Map: [`load_file`] reads a file within [`POLICY_MAX_BYTES`];
 //! [`parse`] checks syntax and field names; [`compile`] resolves names and
@@ -16,56 +16,46 @@ use crate::budget::{MAX_NAME, MAX_POLICY_STR, MAX_PROCESS_RULES, MAX_RULES, POLI
 use crate::glob::{Pattern, State};
 use crate::sys::Kind;
 use crate::users::{self, User};
-use serde::Deserialize;
 use std::fmt::Write as _;
 
 /// A short policy string.
 pub type PStr = heapless::String<MAX_POLICY_STR>;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A policy as written, borrowing the file's text (read by [`read`]).
+#[derive(Default)]
 struct RawPolicy<'a> {
-    #[serde(borrow)]
     base: &'a str,
-    /// Free text for the reader; accepted and ignored.
-    #[serde(borrow, default)]
-    #[allow(dead_code)]
-    description: Option<&'a str>,
-    #[serde(borrow, default)]
     rules: heapless::Vec<RawRule<'a>, MAX_RULES>,
-    #[serde(borrow, default)]
     processes: heapless::Vec<RawProcess<'a>, MAX_PROCESS_RULES>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The keys of a policy object, in [`RawPolicy`] order.
+const TOP_KEYS: [&str; 4] = ["base", "description", "rules", "processes"];
+
+/// One rule as written.
+#[derive(Default)]
 struct RawRule<'a> {
-    #[serde(borrow)]
     path: &'a str,
-    #[serde(borrow, default, rename = "type")]
-    kind: Option<&'a str>,
-    #[serde(borrow, default)]
-    owner: Option<&'a str>,
-    #[serde(borrow, default)]
-    group: Option<&'a str>,
-    #[serde(borrow, default)]
-    mode: Option<&'a str>,
-    #[serde(default)]
+    /// The optional string fields, indexed like [`RULE_KEYS`] (`path`,
+    /// `create` and the ignored `comment` slots stay `None`).
+    opt: [Option<&'a str>; 8],
     create: Option<bool>,
-    #[serde(borrow, default)]
-    when: Option<&'a str>,
-    /// Free text for the reader; accepted and ignored.
-    #[serde(borrow, default)]
-    #[allow(dead_code)]
-    comment: Option<&'a str>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The keys of a rule object; the indexes below name the string fields.
+const RULE_KEYS: [&str; 8] = [
+    "path", "type", "owner", "group", "mode", "create", "when", "comment",
+];
+const TYPE: usize = 1;
+const OWNER: usize = 2;
+const GROUP: usize = 3;
+const MODE: usize = 4;
+const CREATE: usize = 5;
+const WHEN: usize = 6;
+
+#[derive(Default)]
 struct RawProcess<'a> {
-    #[serde(borrow)]
     name: &'a str,
-    #[serde(borrow)]
     user: &'a str,
 }
 
@@ -212,16 +202,52 @@ pub struct Context<'a> {
     pub lenient: bool,
 }
 
+/// `policy SOURCE: ` and then `parts`: how every policy error starts.
+/// Messages are built from pieces rather than with `format!` (smaller).
+fn err(src: &str, parts: &[&str]) -> String {
+    let mut s = String::with_capacity(96);
+    for p in ["policy ", src, ": "].iter().chain(parts) {
+        s.push_str(p);
+    }
+    s
+}
+
+/// Appends `n` in decimal.
+fn push_dec(s: &mut String, n: usize) {
+    if n >= 10 {
+        push_dec(s, n / 10);
+    }
+    s.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// `policy SOURCE: rule I (path QPATHQ): ` and then `why`, where `q` is
+/// `"` (compile errors quote the path) or empty (parse errors).
+fn rule_err(src: &str, i: usize, path: &str, q: &str, why: &[&str]) -> String {
+    let mut s = err(src, &["rule "]);
+    push_dec(&mut s, i);
+    for p in [" (path ", q, path, q, "): "].iter().chain(why) {
+        s.push_str(p);
+    }
+    s
+}
+
+/// Why a rule field is refused: a message in up to three pieces (typically
+/// text, the offending value, text), so that no `String` is built until the
+/// whole error is.
+pub type Why<'a> = [&'a str; 3];
+
 /// Reads a policy file, refusing one larger than [`POLICY_MAX_BYTES`].
 pub fn load_file(path: &str) -> Result<Vec<u8>, String> {
     match crate::sys::read_file_max(path, POLICY_MAX_BYTES) {
         Ok(Some(buf)) => Ok(buf),
-        Ok(None) => Err(format!(
-            "policy {path}: larger than {POLICY_MAX_BYTES} bytes: refused (nothing changed)"
+        Ok(None) => Err(err(
+            path,
+            &["larger than 65536 bytes: refused (nothing changed)"],
         )),
-        Err(e) => Err(format!("policy {path}: {}", crate::sys::errno_text(e))),
+        Err(e) => Err(err(path, &[crate::sys::errno_text(e)])),
     }
 }
+const _: () = assert!(POLICY_MAX_BYTES == 65536); // the message above says so
 
 /// A parsed (not yet compiled) policy, borrowing the file's text.
 pub struct Parsed<'a> {
@@ -232,97 +258,62 @@ pub struct Parsed<'a> {
 /// Parses policy JSON; errors name the file and, where possible, the rule.
 pub fn parse<'a>(text: &'a [u8], source: &'a str) -> Result<Parsed<'a>, String> {
     if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(format!(
-            "policy {source}: not a JSON object (a policy file starts with '{{', see 'chperms policy show')"
+        return Err(err(
+            source,
+            &["not a JSON object (a policy file starts with '{', see 'chperms policy show')"],
         ));
     }
-    match serde_json_core::from_slice::<RawPolicy<'a>>(text) {
-        Ok((raw, _)) => Ok(Parsed { raw, source }),
-        Err(e) => Err(locate_error(text, source, &e)),
+    let mut rd = read::Reader::new(text);
+    match read::policy(&mut rd).and_then(|raw| rd.end().map(|()| raw)) {
+        Ok(raw) => Ok(Parsed { raw, source }),
+        Err(e) => Err(locate_error(text, source, e)),
     }
 }
 
-/// Explains a serde-json-core error: re-parses each rule alone to name the
-/// offending one, and looks for unknown keys by name.
-fn locate_error(text: &[u8], source: &str, e: &serde_json_core::de::Error) -> String {
-    const RULE_KEYS: &[&str] = &[
-        "path", "type", "owner", "group", "mode", "create", "when", "comment",
-    ];
-    const TOP_KEYS: &[&str] = &["base", "description", "rules", "processes"];
-    let what = describe(e);
-    if let Some(obj) = json::value_start(text, 0).and_then(|i| json::object_range(text, i)) {
-        for key in json::object_keys(text, obj) {
-            if !TOP_KEYS.iter().any(|k| k.as_bytes() == key) {
-                return format!(
-                    "policy {source}: unknown field \"{}\" (known: base, rules, processes, description)",
-                    String::from_utf8_lossy(key)
-                );
-            }
-        }
-        if let Some(arr) = json::member(text, obj, b"rules") {
-            for (i, r) in json::array_elements(text, arr).enumerate() {
-                let slice = &text[r.0..r.1];
-                if serde_json_core::from_slice::<RawRule<'_>>(slice).is_ok() {
-                    continue;
-                }
-                let path = json::object_range(text, r.0)
-                    .and_then(|o| json::member(text, o, b"path"))
-                    .map(|p| String::from_utf8_lossy(&text[p.0..p.1]).into_owned())
-                    .unwrap_or_else(|| "?".into());
-                if let Some(o) = json::object_range(text, r.0) {
-                    for key in json::object_keys(text, o) {
-                        if !RULE_KEYS.iter().any(|k| k.as_bytes() == key) {
-                            return format!(
-                                "policy {source}: rule {i} (path {path}): unknown field \"{}\" (known: {})",
-                                String::from_utf8_lossy(key),
-                                RULE_KEYS.join(", ")
-                            );
-                        }
-                    }
-                }
-                let e2 = serde_json_core::from_slice::<RawRule<'_>>(slice).err();
-                let why = e2.as_ref().map(describe).unwrap_or(what.clone());
-                return format!("policy {source}: rule {i} (path {path}): {why}");
-            }
-        }
+/// Explains a parse error: re-reads each rule alone to name the offending
+/// one, and looks for unknown keys by name.
+fn locate_error(text: &[u8], source: &str, e: read::Bad) -> String {
+    let Some(obj) = json::value_start(text, 0).and_then(|i| json::object_range(text, i)) else {
+        return err(source, &[e.text(), " (nothing changed)"]);
+    };
+    if let Some(key) = json::unknown_key(text, obj, &TOP_KEYS) {
+        return err(
+            source,
+            &[
+                "unknown field \"",
+                &String::from_utf8_lossy(key),
+                "\" (known: base, rules, processes, description)",
+            ],
+        );
     }
-    format!("policy {source}: {what} (nothing changed)")
-}
-
-fn describe(e: &serde_json_core::de::Error) -> String {
-    use serde_json_core::de::Error as E;
-    match e {
-        E::EofWhileParsingList
-        | E::EofWhileParsingObject
-        | E::EofWhileParsingString
-        | E::EofWhileParsingNumber
-        | E::EofWhileParsingValue => "malformed JSON: the file ends too early (truncated?)".into(),
-        E::ExpectedColon => "malformed JSON: expected ':'".into(),
-        E::ExpectedListCommaOrEnd => "malformed JSON: expected ',' or ']'".into(),
-        E::ExpectedObjectCommaOrEnd => "malformed JSON: expected ',' or '}'".into(),
-        E::TrailingComma => "malformed JSON: trailing comma".into(),
-        E::TrailingCharacters => "malformed JSON: text after the closing '}'".into(),
-        E::KeyMustBeAString => "malformed JSON: object key is not a string".into(),
-        E::InvalidType => {
-            "a value has the wrong type (strings in quotes, create true/false)".into()
-        }
-        E::InvalidEscapeSequence | E::EscapedStringIsTooLong => {
-            "backslash escapes are not supported in policy strings".into()
-        }
-        // serde-json-core's "custom-error-messages" feature panicked (an
-        // unwrap on a 64-byte string) on serde's long "unknown field"
-        // message, so it is off: unknown keys are named by locate_error.
-        E::CustomError => "a field is unknown, missing or of the wrong type".into(),
-        // Named by hand, as `{e:?}` printed them: release builds use
-        // -Zfmt-debug=none, which turns Debug output into nothing.
-        E::AnyIsUnsupported => "malformed policy (AnyIsUnsupported)".into(),
-        E::BytesIsUnsupported => "malformed policy (BytesIsUnsupported)".into(),
-        E::ExpectedSomeIdent => "malformed policy (ExpectedSomeIdent)".into(),
-        E::ExpectedSomeValue => "malformed policy (ExpectedSomeValue)".into(),
-        E::InvalidNumber => "malformed policy (InvalidNumber)".into(),
-        E::InvalidUnicodeCodePoint => "malformed policy (InvalidUnicodeCodePoint)".into(),
-        _ => "malformed policy".into(),
-    }
+    let mut rule = |i: usize, r: (usize, usize)| {
+        let mut rd = read::Reader::new(&text[r.0..r.1]);
+        let why = read::rule(&mut rd).and_then(|_| rd.end()).err()?;
+        let o = json::object_range(text, r.0);
+        let path = o
+            .and_then(|o| json::member(text, o, b"path"))
+            .map(|p| String::from_utf8_lossy(&text[p.0..p.1]))
+            .unwrap_or("?".into());
+        Some(
+            match o.and_then(|o| json::unknown_key(text, o, &RULE_KEYS)) {
+                Some(key) => rule_err(
+                    source,
+                    i,
+                    &path,
+                    "",
+                    &[
+                        "unknown field \"",
+                        &String::from_utf8_lossy(key),
+                        "\" (known: path, type, owner, group, mode, create, when, comment)",
+                    ],
+                ),
+                None => rule_err(source, i, &path, "", &[why.text()]),
+            },
+        )
+    };
+    json::member(text, obj, b"rules")
+        .and_then(|arr| json::first_element(text, arr, &mut rule))
+        .unwrap_or_else(|| err(source, &[e.text(), " (nothing changed)"]))
 }
 
 /// Compiles a parsed policy for one target: resolves users, groups and
@@ -332,16 +323,19 @@ pub fn compile(p: &Parsed<'_>, ctx: &Context<'_>) -> Result<Box<Policy>, String>
     let base = if p.raw.base == "{root}/{vhost}" {
         Base::Vhost
     } else if p.raw.base.starts_with('/')
-        && !p.raw.base.contains("/../")
+        // A byte window, not `str::contains` (its substring searcher is big).
+        && !p.raw.base.as_bytes().windows(4).any(|w| w == b"/../")
         && !p.raw.base.ends_with("/..")
     {
-        Base::Absolute(
-            PStr::try_from(p.raw.base).map_err(|_| format!("policy {src}: base is too long"))?,
-        )
+        Base::Absolute(PStr::try_from(p.raw.base).map_err(|_| err(src, &["base is too long"]))?)
     } else {
-        return Err(format!(
-            "policy {src}: base \"{}\" must be an absolute directory or \"{{root}}/{{vhost}}\"",
-            p.raw.base
+        return Err(err(
+            src,
+            &[
+                "base \"",
+                p.raw.base,
+                "\" must be an absolute directory or \"{root}/{vhost}\"",
+            ],
         ));
     };
     let mut pol = Box::new(Policy {
@@ -350,106 +344,27 @@ pub fn compile(p: &Parsed<'_>, ctx: &Context<'_>) -> Result<Box<Policy>, String>
         processes: heapless::Vec::new(),
     });
     for (i, r) in p.raw.rules.iter().enumerate() {
-        let fail = |why: String| format!("policy {src}: rule {i} (path \"{}\"): {why}", r.path);
-        let pattern = Pattern::parse(r.path).map_err(|e| fail(e.into()))?;
-        let select = match r.kind {
-            None => Select::Any,
-            Some(k) => Select::parse(k)
-                .ok_or_else(|| fail(format!("type \"{k}\" is not dir, file, socket or any")))?,
-        };
-        let mode = match r.mode {
-            None => None,
-            Some(m) => Some(parse_mode(m).map_err(&fail)?),
-        };
-        if let Some(m) = mode {
-            if m & 0o4000 != 0 {
-                return Err(fail(format!("mode {m:04o} grants setuid: refused")));
+        let rule = compile_rule(r, i, ctx).map_err(|why| rule_err(src, i, r.path, "\"", &why))?;
+        if let Some(rule) = rule {
+            if pol.rules.push(rule).is_err() {
+                return Err(err(src, &["more than 64 rules"]));
             }
-            if m & 0o2000 != 0 && select != Select::Dir {
-                return Err(fail(format!(
-                    "mode {m:04o} sets setgid on {}: only \"type\": \"dir\" rules may",
-                    if select == Select::Any {
-                        "any type"
-                    } else {
-                        "a file"
-                    }
-                )));
-            }
-            if m & 0o1000 != 0 && select != Select::Dir {
-                return Err(fail(format!(
-                    "mode {m:04o} sets the sticky bit on a non-directory"
-                )));
-            }
-        }
-        let create = r.create.unwrap_or(false);
-        if create {
-            if !pattern.is_literal() {
-                return Err(fail("\"create\" needs a path without wildcards".into()));
-            }
-            if !matches!(select, Select::Dir | Select::File | Select::Any) {
-                return Err(fail(
-                    "\"create\" makes directories and empty files only".into(),
-                ));
-            }
-            if pattern.components().next().is_none() {
-                return Err(fail("\"create\" cannot create the base itself".into()));
-            }
-        }
-        let when = match r.when {
-            None => None,
-            Some(w) => Some(
-                When::parse(w)
-                    .ok_or_else(|| fail(format!("when \"{w}\" is not chroot or sysadm")))?,
-            ),
-        };
-        let owner = r
-            .owner
-            .map(|o| resolve_owner(o, ctx))
-            .transpose()
-            .map_err(&fail)?;
-        let group = r
-            .group
-            .map(|g| resolve_group(g, ctx))
-            .transpose()
-            .map_err(&fail)?;
-        let uid = ctx.user.map(|u| u.uid);
-        let holds = match when {
-            None => true,
-            Some(When::Chroot) => ctx.chroot && uid.is_some_and(|u| u > 1000),
-            Some(When::Sysadm) => uid == Some(1000),
-        };
-        if !holds && !ctx.lenient {
-            continue;
-        }
-        let rule = Rule {
-            index: i,
-            pattern,
-            select: if create && select == Select::Any {
-                Select::Dir
-            } else {
-                select
-            },
-            owner,
-            group,
-            mode,
-            create,
-            when,
-        };
-        if pol.rules.push(rule).is_err() {
-            return Err(format!("policy {src}: more than {MAX_RULES} rules"));
         }
     }
     for (i, pr) in p.raw.processes.iter().enumerate() {
-        let u = users::user_by_name(pr.user).ok_or_else(|| {
-            format!(
-                "policy {src}: process rule {i} ({}): unknown user \"{}\"",
-                pr.name, pr.user
-            )
-        })?;
-        let name = PStr::try_from(pr.name)
-            .map_err(|_| format!("policy {src}: process rule {i}: name too long"))?;
+        let fail = |why: &[&str]| {
+            let mut s = err(src, &["process rule "]);
+            push_dec(&mut s, i);
+            for p in why {
+                s.push_str(p);
+            }
+            s
+        };
+        let u = users::user_by_name(pr.user)
+            .ok_or_else(|| fail(&[" (", pr.name, "): unknown user \"", pr.user, "\""]))?;
+        let name = PStr::try_from(pr.name).map_err(|_| fail(&[": name too long"]))?;
         if name.is_empty() {
-            return Err(format!("policy {src}: process rule {i}: empty name"));
+            return Err(fail(&[": empty name"]));
         }
         let _ = pol.processes.push(ProcessRule {
             name,
@@ -459,36 +374,132 @@ pub fn compile(p: &Parsed<'_>, ctx: &Context<'_>) -> Result<Box<Policy>, String>
     }
     Ok(pol)
 }
+const _: () = assert!(MAX_RULES == 64); // "more than 64 rules" above
+
+/// Validates and resolves one rule; `None` when its `when` does not hold
+/// (and the context is not lenient).
+fn compile_rule<'r>(r: &RawRule<'r>, i: usize, ctx: &Context<'_>) -> Result<Option<Rule>, Why<'r>> {
+    let pattern = Pattern::parse(r.path).map_err(|e| [e, "", ""])?;
+    let select = match r.opt[TYPE] {
+        None => Select::Any,
+        Some(k) => Select::parse(k).ok_or(["type \"", k, "\" is not dir, file, socket or any"])?,
+    };
+    let mode = match r.opt[MODE] {
+        None => None,
+        Some(m) => Some(parse_mode(m)?),
+    };
+    if let Some(m) = mode {
+        // `{m:04o}`: the bits checked here make m at least 01000, so its
+        // four octal digits are exactly the ones after the leading 0.
+        let what = if m & 0o4000 != 0 {
+            " grants setuid: refused"
+        } else if m & 0o2000 != 0 && select == Select::Any {
+            " sets setgid on any type: only \"type\": \"dir\" rules may"
+        } else if m & 0o2000 != 0 && select != Select::Dir {
+            " sets setgid on a file: only \"type\": \"dir\" rules may"
+        } else if m & 0o1000 != 0 && select != Select::Dir {
+            " sets the sticky bit on a non-directory"
+        } else {
+            ""
+        };
+        if !what.is_empty() {
+            // Mode strings are at most five octal digits (parse_mode), so
+            // its last four are the `{m:04o}` digits.
+            let s = r.opt[MODE].unwrap_or("");
+            let digits = &s[s.len().saturating_sub(4)..];
+            return Err(["mode ", digits, what]);
+        }
+    }
+    let create = r.create.unwrap_or(false);
+    if create {
+        if !pattern.is_literal() {
+            return Err(["\"create\" needs a path without wildcards", "", ""]);
+        }
+        if !matches!(select, Select::Dir | Select::File | Select::Any) {
+            return Err(["\"create\" makes directories and empty files only", "", ""]);
+        }
+        if pattern.components().next().is_none() {
+            return Err(["\"create\" cannot create the base itself", "", ""]);
+        }
+    }
+    let when = match r.opt[WHEN] {
+        None => None,
+        Some(w) => Some(When::parse(w).ok_or(["when \"", w, "\" is not chroot or sysadm"])?),
+    };
+    let owner = r.opt[OWNER].map(|o| resolve_owner(o, ctx)).transpose()?;
+    let group = r.opt[GROUP].map(|g| resolve_group(g, ctx)).transpose()?;
+    let uid = ctx.user.map(|u| u.uid);
+    let holds = match when {
+        None => true,
+        Some(When::Chroot) => ctx.chroot && uid.is_some_and(|u| u > 1000),
+        Some(When::Sysadm) => uid == Some(1000),
+    };
+    if !holds && !ctx.lenient {
+        return Ok(None);
+    }
+    Ok(Some(Rule {
+        index: i,
+        pattern,
+        select: if create && select == Select::Any {
+            Select::Dir
+        } else {
+            select
+        },
+        owner,
+        group,
+        mode,
+        create,
+        when,
+    }))
+}
 
 /// Parses an octal mode string such as `"02750"` or `"640"`.
-pub fn parse_mode(s: &str) -> Result<u32, String> {
+pub fn parse_mode(s: &str) -> Result<u32, Why<'_>> {
     if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-        return Err(format!(
-            "mode \"{s}\" is not an octal mode like \"0640\" or \"02750\""
-        ));
+        return Err([
+            "mode \"",
+            s,
+            "\" is not an octal mode like \"0640\" or \"02750\"",
+        ]);
     }
-    let v = u32::from_str_radix(s, 8).map_err(|_| format!("mode \"{s}\" is not octal"))?;
+    // At most five octal digits: no overflow.
+    let v = s.bytes().fold(0, |v, b| v * 8 + u32::from(b - b'0'));
     if v > 0o7777 {
-        return Err(format!("mode \"{s}\" is larger than 07777"));
+        return Err(["mode \"", s, "\" is larger than 07777"]);
     }
     Ok(v)
 }
 
-fn resolve_owner(s: &str, ctx: &Context<'_>) -> Result<Id, String> {
-    let lenient = || Id {
+/// The `Id` of an owner or group template in a lenient context: the
+/// template itself as the name.
+fn lenient_id(s: &str) -> Id {
+    Id {
         id: u32::MAX,
         name: heapless::String::try_from(s).unwrap_or_default(),
-    };
+    }
+}
+
+/// Gid `gid` with its name (or number) to print.
+fn group_id(gid: u32) -> Id {
+    Id {
+        id: gid,
+        name: users::group_by_gid(gid)
+            .map(|g| g.name)
+            .unwrap_or_else(|| users::number_name(gid)),
+    }
+}
+
+fn resolve_owner<'s>(s: &'s str, ctx: &Context<'_>) -> Result<Id, Why<'s>> {
     match s {
         "{user}" => match ctx.user {
             Some(u) => Ok(Id {
                 id: u.uid,
                 name: u.name.clone(),
             }),
-            None if ctx.lenient => Ok(lenient()),
-            None => Err("owner \"{user}\" needs a vhost user (pass --user)".into()),
+            None if ctx.lenient => Ok(lenient_id(s)),
+            None => Err(["owner \"{user}\" needs a vhost user (pass --user)", "", ""]),
         },
-        "{group}" | "{web}" => Err(format!("owner \"{s}\" is a group template")),
+        "{group}" | "{web}" => Err(["owner \"", s, "\" is a group template"]),
         _ => match users::resolve_user(s) {
             Some((uid, _)) => Ok(Id {
                 id: uid,
@@ -496,44 +507,34 @@ fn resolve_owner(s: &str, ctx: &Context<'_>) -> Result<Id, String> {
                     .map(|u| u.name)
                     .unwrap_or_else(|| users::number_name(uid)),
             }),
-            None => Err(format!("unknown user \"{s}\" (not in /etc/passwd)")),
+            None => Err(["unknown user \"", s, "\" (not in /etc/passwd)"]),
         },
     }
 }
 
-fn resolve_group(s: &str, ctx: &Context<'_>) -> Result<Id, String> {
-    let lenient = || Id {
-        id: u32::MAX,
-        name: heapless::String::try_from(s).unwrap_or_default(),
-    };
+fn resolve_group<'s>(s: &'s str, ctx: &Context<'_>) -> Result<Id, Why<'s>> {
     match s {
         "{group}" => match ctx.user {
-            Some(u) => Ok(Id {
-                id: u.gid,
-                name: users::group_by_gid(u.gid)
-                    .map(|g| g.name)
-                    .unwrap_or_else(|| users::number_name(u.gid)),
-            }),
-            None if ctx.lenient => Ok(lenient()),
-            None => Err("group \"{group}\" needs a vhost user (pass --user)".into()),
+            Some(u) => Ok(group_id(u.gid)),
+            None if ctx.lenient => Ok(lenient_id(s)),
+            None => Err(["group \"{group}\" needs a vhost user (pass --user)", "", ""]),
         },
         "{web}" => match ctx.web {
             Some(g) => Ok(Id {
                 id: g.gid,
                 name: g.name.clone(),
             }),
-            None if ctx.lenient => Ok(lenient()),
-            None => Err("group \"{web}\" needs --web-group".into()),
+            None if ctx.lenient => Ok(lenient_id(s)),
+            None => Err(["group \"{web}\" needs --web-group", "", ""]),
         },
-        "{user}" => Err("group \"{user}\" is a user template: use \"{group}\"".into()),
+        "{user}" => Err([
+            "group \"{user}\" is a user template: use \"{group}\"",
+            "",
+            "",
+        ]),
         _ => match users::resolve_group(s) {
-            Some(gid) => Ok(Id {
-                id: gid,
-                name: users::group_by_gid(gid)
-                    .map(|g| g.name)
-                    .unwrap_or_else(|| users::number_name(gid)),
-            }),
-            None => Err(format!("unknown group \"{s}\" (not in /etc/group)")),
+            Some(gid) => Ok(group_id(gid)),
+            None => Err(["unknown group \"", s, "\" (not in /etc/group)"]),
         },
     }
 }
@@ -689,6 +690,275 @@ pub fn print(p: &Policy, out: &mut String) {
     out.push_str("]\n}\n");
 }
 
+/// The policy reader: a strict JSON parser for exactly the policy shape,
+/// borrowing strings from the text (escapes are kept as written, so a
+/// backslash in a pattern or name is refused later).
+///
+/// It replaced serde-json-core with the derived `Deserialize` impls (for
+/// size) and keeps their verdicts: which input is accepted, and which error
+/// a bad one gets, down to quirks such as a comma accepted before the first
+/// array element. Unknown, duplicate and missing keys are [`Bad::Field`].
+mod read {
+    use super::{RawPolicy, RawProcess, RawRule, CREATE, RULE_KEYS, TOP_KEYS};
+
+    /// Why the text is not a policy (serde-json-core's error kinds; all its
+    /// end-of-input kinds are one [`Bad::Eof`]).
+    #[derive(Clone, Copy)]
+    pub enum Bad {
+        Eof,
+        Colon,
+        ListComma,
+        ObjectComma,
+        TrailingComma,
+        TrailingChars,
+        Key,
+        Type,
+        Field,
+        Ident,
+        Utf8,
+    }
+
+    impl Bad {
+        /// The message (the last two as serde-json-core's Debug names).
+        pub fn text(self) -> &'static str {
+            const TEXT: [&str; 11] = [
+                "malformed JSON: the file ends too early (truncated?)",
+                "malformed JSON: expected ':'",
+                "malformed JSON: expected ',' or ']'",
+                "malformed JSON: expected ',' or '}'",
+                "malformed JSON: trailing comma",
+                "malformed JSON: text after the closing '}'",
+                "malformed JSON: object key is not a string",
+                "a value has the wrong type (strings in quotes, create true/false)",
+                "a field is unknown, missing or of the wrong type",
+                "malformed policy (ExpectedSomeIdent)",
+                "malformed policy (InvalidUnicodeCodePoint)",
+            ];
+            TEXT[self as usize]
+        }
+    }
+
+    type R<T> = Result<T, Bad>;
+
+    pub struct Reader<'a> {
+        t: &'a [u8],
+        i: usize,
+    }
+
+    impl<'a> Reader<'a> {
+        pub fn new(t: &'a [u8]) -> Self {
+            Reader { t, i: 0 }
+        }
+
+        /// Skips JSON whitespace; the next byte (not consumed).
+        fn peek(&mut self) -> R<u8> {
+            while let Some(&c) = self.t.get(self.i) {
+                if !matches!(c, b' ' | b'\n' | b'\t' | b'\r') {
+                    return Ok(c);
+                }
+                self.i += 1;
+            }
+            Err(Bad::Eof)
+        }
+
+        /// Consumes `c` if it comes next, else fails with `bad`.
+        fn expect(&mut self, c: u8, bad: Bad) -> R<()> {
+            if self.peek()? != c {
+                return Err(bad);
+            }
+            self.i += 1;
+            Ok(())
+        }
+
+        /// Fails unless only whitespace is left.
+        pub fn end(&mut self) -> R<()> {
+            match self.peek() {
+                Ok(_) => Err(Bad::TrailingChars),
+                Err(_) => Ok(()),
+            }
+        }
+
+        /// A string, as written between its quotes.
+        fn string(&mut self) -> R<&'a str> {
+            self.expect(b'"', Bad::Type)?;
+            let start = self.i;
+            let mut j = start;
+            loop {
+                match self.t.get(j) {
+                    None => return Err(Bad::Eof),
+                    Some(b'\\') => j += 2,
+                    Some(b'"') => break,
+                    Some(_) => j += 1,
+                }
+            }
+            self.i = j + 1;
+            core::str::from_utf8(&self.t[start..j]).map_err(|_| Bad::Utf8)
+        }
+
+        /// Consumes `null` (true), or nothing if another value comes next.
+        fn null(&mut self) -> R<bool> {
+            if self.peek()? != b'n' {
+                return Ok(false);
+            }
+            self.word(b"null")?;
+            Ok(true)
+        }
+
+        /// Consumes the literal `w` (`null`, `true`, `false`).
+        fn word(&mut self, w: &[u8]) -> R<()> {
+            if self.t.get(self.i..self.i + w.len()) != Some(w) {
+                return Err(Bad::Ident);
+            }
+            self.i += w.len();
+            Ok(())
+        }
+
+        fn opt_string(&mut self) -> R<Option<&'a str>> {
+            Ok(if self.null()? {
+                None
+            } else {
+                Some(self.string()?)
+            })
+        }
+
+        fn opt_bool(&mut self) -> R<Option<bool>> {
+            if self.null()? {
+                return Ok(None);
+            }
+            let v = match self.peek()? {
+                b't' => true,
+                b'f' => false,
+                _ => return Err(Bad::Type),
+            };
+            self.word(if v { b"true" } else { b"false" })?;
+            Ok(Some(v))
+        }
+
+        /// An object whose keys are among `keys`, each at most once;
+        /// `value` reads the value of key `keys[k]`. Returns the keys seen
+        /// (bit `k` for `keys[k]`).
+        fn object(
+            &mut self,
+            keys: &[&str],
+            value: &mut dyn FnMut(&mut Self, usize) -> R<()>,
+        ) -> R<u32> {
+            self.expect(b'{', Bad::Type)?;
+            let mut seen = 0u32;
+            loop {
+                let mut c = self.peek()?;
+                if c == b'}' {
+                    break;
+                }
+                if seen != 0 {
+                    // Not the first member: a comma must come first.
+                    if c != b',' {
+                        return Err(Bad::ObjectComma);
+                    }
+                    self.i += 1;
+                    c = self.peek()?;
+                }
+                match c {
+                    b'"' => {}
+                    b'}' => return Err(Bad::TrailingComma),
+                    _ => return Err(Bad::Key),
+                }
+                let key = self.string()?;
+                let k = keys.iter().position(|&n| n == key).ok_or(Bad::Field)?;
+                if seen & 1 << k != 0 {
+                    return Err(Bad::Field);
+                }
+                seen |= 1 << k;
+                self.expect(b':', Bad::Colon)?;
+                value(self, k)?;
+            }
+            self.i += 1;
+            Ok(seen)
+        }
+
+        /// An array; `item` reads each element.
+        fn array(&mut self, item: &mut dyn FnMut(&mut Self) -> R<()>) -> R<()> {
+            self.expect(b'[', Bad::Type)?;
+            // serde-json-core's rule, kept: a comma before an element is
+            // always accepted (even before the first), and only an element
+            // read without one counts as the first.
+            let mut first = true;
+            loop {
+                let mut c = self.peek()?;
+                if c == b']' {
+                    break;
+                }
+                if c == b',' {
+                    self.i += 1;
+                    c = self.peek()?;
+                } else if first {
+                    first = false;
+                } else {
+                    return Err(Bad::ListComma);
+                }
+                if c == b']' {
+                    return Err(Bad::TrailingComma);
+                }
+                item(self)?;
+            }
+            self.i += 1;
+            Ok(())
+        }
+    }
+
+    /// A whole policy object (the caller checks what follows it).
+    pub fn policy<'a>(rd: &mut Reader<'a>) -> R<RawPolicy<'a>> {
+        let mut p = RawPolicy::default();
+        let seen = rd.object(&TOP_KEYS, &mut |rd, k| {
+            match k {
+                0 => p.base = rd.string()?,
+                1 => drop(rd.opt_string()?),
+                // A full list is an error only once the next element is read.
+                2 => rd.array(&mut |rd| p.rules.push(rule(rd)?).map_err(|_| Bad::Field))?,
+                _ => rd.array(&mut |rd| p.processes.push(process(rd)?).map_err(|_| Bad::Field))?,
+            }
+            Ok(())
+        })?;
+        if seen & 1 == 0 {
+            return Err(Bad::Field); // no "base"
+        }
+        Ok(p)
+    }
+
+    /// One rule object.
+    pub fn rule<'a>(rd: &mut Reader<'a>) -> R<RawRule<'a>> {
+        let mut r = RawRule::default();
+        let seen = rd.object(&RULE_KEYS, &mut |rd, k| {
+            match k {
+                0 => r.path = rd.string()?,
+                CREATE => r.create = rd.opt_bool()?,
+                _ => r.opt[k] = rd.opt_string()?,
+            }
+            Ok(())
+        })?;
+        if seen & 1 == 0 {
+            return Err(Bad::Field); // no "path"
+        }
+        Ok(r)
+    }
+
+    fn process<'a>(rd: &mut Reader<'a>) -> R<RawProcess<'a>> {
+        let mut p = RawProcess::default();
+        let seen = rd.object(&["name", "user"], &mut |rd, k| {
+            let v = rd.string()?;
+            if k == 0 {
+                p.name = v;
+            } else {
+                p.user = v;
+            }
+            Ok(())
+        })?;
+        if seen != 3 {
+            return Err(Bad::Field); // "name" or "user" missing
+        }
+        Ok(p)
+    }
+}
+
 /// A minimal JSON scanner, only used to point at the rule a serde error
 /// came from. Ranges are byte offsets into the text.
 mod json {
@@ -759,71 +1029,83 @@ mod json {
         (t.get(i) == Some(&b'{')).then(|| skip(t, i).map(|e| (i, e)))?
     }
 
-    /// (key range without quotes, value range) pairs of an object.
-    fn members(t: &[u8], obj: (usize, usize)) -> Vec<((usize, usize), (usize, usize))> {
-        let mut out = Vec::new();
+    /// The first member of the object `obj` whose key (without quotes)
+    /// satisfies `want`, as (key range, value range). Scanning stops at the
+    /// first member that does not look like `"key": value`.
+    #[allow(clippy::type_complexity)]
+    fn find(
+        t: &[u8],
+        obj: (usize, usize),
+        want: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Option<((usize, usize), (usize, usize))> {
         let mut i = obj.0 + 1;
-        while let Some(k) = value_start(t, i) {
+        loop {
+            let k = value_start(t, i)?;
             if k >= obj.1 || t[k] != b'"' {
-                break;
+                return None;
             }
-            let Some(ke) = skip(t, k) else { break };
+            let ke = skip(t, k)?;
             let c = ws(t, ke);
             if t.get(c) != Some(&b':') {
-                break;
+                return None;
             }
-            let Some(v) = value_start(t, c + 1) else {
-                break;
-            };
-            let Some(ve) = skip(t, v) else { break };
-            out.push(((k + 1, ke - 1), (v, ve)));
+            let v = value_start(t, c + 1)?;
+            let ve = skip(t, v)?;
+            if want(&t[k + 1..ke - 1]) {
+                return Some(((k + 1, ke - 1), (v, ve)));
+            }
             let n = ws(t, ve);
             if t.get(n) != Some(&b',') {
-                break;
+                return None;
             }
             i = n + 1;
         }
-        out
     }
 
-    /// The keys of an object.
-    pub fn object_keys(t: &[u8], obj: (usize, usize)) -> impl Iterator<Item = &[u8]> {
-        members(t, obj).into_iter().map(move |(k, _)| &t[k.0..k.1])
+    /// The first key of an object that is not in `known`.
+    pub fn unknown_key<'t>(t: &'t [u8], obj: (usize, usize), known: &[&str]) -> Option<&'t [u8]> {
+        find(t, obj, &mut |k| !known.iter().any(|n| n.as_bytes() == k)).map(|(k, _)| &t[k.0..k.1])
     }
 
     /// The value range of member `key` (a string's range excludes quotes).
     pub fn member(t: &[u8], obj: (usize, usize), key: &[u8]) -> Option<(usize, usize)> {
-        members(t, obj)
-            .into_iter()
-            .find(|(k, _)| &t[k.0..k.1] == key)
-            .map(|(_, v)| {
-                if t[v.0] == b'"' && v.1 > v.0 + 1 {
-                    (v.0 + 1, v.1 - 1)
-                } else {
-                    v
-                }
-            })
+        find(t, obj, &mut |k| k == key).map(|(_, v)| {
+            if t[v.0] == b'"' && v.1 > v.0 + 1 {
+                (v.0 + 1, v.1 - 1)
+            } else {
+                v
+            }
+        })
     }
 
-    /// The element ranges of the array at `arr`.
-    pub fn array_elements(t: &[u8], arr: (usize, usize)) -> impl Iterator<Item = (usize, usize)> {
-        let mut out = Vec::new();
-        if t.get(arr.0) == Some(&b'[') {
-            let mut i = arr.0 + 1;
-            while let Some(v) = value_start(t, i) {
-                if v >= arr.1 || t[v] == b']' {
-                    break;
-                }
-                let Some(e) = skip(t, v) else { break };
-                out.push((v, e));
-                let n = ws(t, e);
-                if t.get(n) != Some(&b',') {
-                    break;
-                }
-                i = n + 1;
-            }
+    /// Calls `each(index, range)` for the elements of the array at `arr`
+    /// until it returns `Some`, and returns that.
+    pub fn first_element(
+        t: &[u8],
+        arr: (usize, usize),
+        each: &mut dyn FnMut(usize, (usize, usize)) -> Option<String>,
+    ) -> Option<String> {
+        if t.get(arr.0) != Some(&b'[') {
+            return None;
         }
-        out.into_iter()
+        let mut i = arr.0 + 1;
+        let mut n = 0;
+        loop {
+            let v = value_start(t, i)?;
+            if v >= arr.1 || t[v] == b']' {
+                return None;
+            }
+            let e = skip(t, v)?;
+            if let Some(found) = each(n, (v, e)) {
+                return Some(found);
+            }
+            n += 1;
+            let c = ws(t, e);
+            if t.get(c) != Some(&b',') {
+                return None;
+            }
+            i = c + 1;
+        }
     }
 }
 
@@ -900,6 +1182,60 @@ mod tests {
             assert!(e.contains(want), "{text}\n  got: {e}\n  want: {want}");
             assert!(e.contains("t.json"), "{e}");
         }
+    }
+
+    /// The reader keeps serde-json-core's verdicts (it replaced it).
+    #[test]
+    fn reader_keeps_serde_json_core_verdicts() {
+        let ok = [
+            r#"{"base":"/x","description":null,"rules":[{"path":"a","type":null,"create":null}]}"#,
+            r#"{"base":"/x","rules":[,{"path":"a"} {"path":"b"}]}"#,
+            r#"{"base":"/x","rules":[{"path":"a\"b\\"}]}"#,
+        ];
+        for text in ok {
+            assert!(parse(text.as_bytes(), "t").is_ok(), "{text}");
+        }
+        let bad = [
+            (r#"{"base":"/x","base":"/y"}"#, "a field is unknown"),
+            (r#"{"rules":[]}"#, "a field is unknown"),
+            (
+                r#"{"base":"/x","rules":[{"path":"a"} {"path":"b"}]}"#,
+                "expected ',' or ']'",
+            ),
+            (r#"{"base":"/x","rules":[{"path":"a"},]}"#, "trailing comma"),
+            (r#"{"base":"/x",}"#, "trailing comma"),
+            (r#"{"base":"/x"} x"#, "text after"),
+            (r#"{"base":nul}"#, "wrong type"),
+            (r#"{"base":"/x","description":nul}"#, "ExpectedSomeIdent"),
+            (
+                r#"{"base":"/x","rules":[{"path":"a","create":1}]}"#,
+                "rule 0 (path a): a value has the wrong type",
+            ),
+            (
+                r#"{"base":"/x","rules":[{"path":"a","create":tru}]}"#,
+                "ExpectedSomeIdent",
+            ),
+            (r#"{"base" "/x"}"#, "expected ':'"),
+            (r#"{,"base":"/x"}"#, "key is not a string"),
+        ];
+        for (text, want) in bad {
+            let e = parse(text.as_bytes(), "t").err().expect(text);
+            assert!(e.contains(want), "{text}\n  got: {e}\n  want: {want}");
+        }
+        let mut many = String::from(r#"{"base":"/x","rules":["#);
+        for i in 0..=MAX_RULES {
+            many.push_str(if i > 0 {
+                r#",{"path":"a"}"#
+            } else {
+                r#"{"path":"a"}"#
+            });
+        }
+        many.push_str("]}");
+        let e = parse(many.as_bytes(), "t").err().expect("too many rules");
+        assert_eq!(
+            e,
+            "policy t: a field is unknown, missing or of the wrong type (nothing changed)"
+        );
     }
 
     #[test]
