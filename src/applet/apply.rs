@@ -129,7 +129,7 @@ impl Target {
 
 /// Runs `chperms apply` (`cmd` = "apply") or `chperms check`.
 pub fn main(cmd: &str, args: &[&str]) -> i32 {
-    let a = match Args::from_args(&[&format!("chperms {cmd}")], args) {
+    let a = match Args::from_args(&[&["chperms ", cmd].concat()], args) {
         Ok(a) => a,
         Err(e) => return super::argh_exit(cmd, e),
     };
@@ -182,7 +182,7 @@ pub fn open_report(opts: &TreeOpts) -> Result<Report, String> {
     let mut r = Report::new(opts.format, opts.quiet);
     if let Some(path) = &opts.log {
         r.open_log(path)
-            .map_err(|e| format!("--log {path}: {}", sys::errno_text(e)))?;
+            .map_err(|e| ["--log ", path, ": ", sys::errno_text(e)].concat())?;
     }
     if opts.syslog {
         r.listeners.extend(crate::syslog::listener());
@@ -200,7 +200,7 @@ pub fn sweep(t: &Target, fix: bool, cross_mounts: bool, report: &mut Report) {
             WalkOpts { fix, cross_mounts },
             report,
         ),
-        Err(e) => report.error(&t.base, &format!("cannot open: {}", sys::errno_text(e))),
+        Err(e) => report.error(&t.base, &["cannot open: ", sys::errno_text(e)].concat()),
     }
 }
 
@@ -222,22 +222,25 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
     // compile error then says "needs --web-group", which misled operators
     // who had passed one: name the group they gave instead.
     let web_err = |msg: String| -> String {
-        if web.is_none() && msg.contains("needs --web-group") {
-            format!(
-                "unknown group \"{}\" (--web-group): not in /etc/group; {msg}",
-                opts.web_group
-            )
+        if web.is_none() && msg.ends_with("needs --web-group") {
+            [
+                "unknown group \"",
+                &opts.web_group,
+                "\" (--web-group): not in /etc/group; ",
+                &msg,
+            ]
+            .concat()
         } else {
             msg
         }
     };
-    let forced_user = match &opts.user {
-        None => None,
-        Some(u) => Some(
-            lookup_user(u)
-                .ok_or_else(|| format!("unknown user \"{u}\" (--user): not in /etc/passwd"))?,
-        ),
-    };
+    let forced_user =
+        match &opts.user {
+            None => None,
+            Some(u) => Some(lookup_user(u).ok_or_else(|| {
+                ["unknown user \"", u, "\" (--user): not in /etc/passwd"].concat()
+            })?),
+        };
     // Compile once without a vhost to learn the base and catch errors early.
     let probe = policy::compile(
         &parsed,
@@ -252,9 +255,14 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
     match &probe.base {
         Base::Absolute(b) => {
             if !opts.vhosts.is_empty() || opts.all {
-                return Err(format!(
-                    "policy {source} has the absolute base {b}: VHOST arguments and --all do not apply"
-                ));
+                return Err([
+                    "policy ",
+                    source,
+                    " has the absolute base ",
+                    b,
+                    ": VHOST arguments and --all do not apply",
+                ]
+                .concat());
             }
             let ctx = Context {
                 user: forced_user.as_ref(),
@@ -264,12 +272,15 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
             };
             let pol = policy::compile(&parsed, &ctx).map_err(web_err)?;
             let path =
-                CString::new(b.as_str()).map_err(|_| format!("policy {source}: bad base"))?;
+                CString::new(b.as_str()).map_err(|_| ["policy ", source, ": bad base"].concat())?;
             sys::open_base_dir(&path).map_err(|e| {
-                format!(
-                    "{b}: {} (the policy's base must be an existing directory)",
-                    sys::errno_text(e)
-                )
+                [
+                    b,
+                    ": ",
+                    sys::errno_text(e),
+                    " (the policy's base must be an existing directory)",
+                ]
+                .concat()
             })?;
             out.push(Target {
                 base: b.as_bytes().to_vec(),
@@ -283,7 +294,7 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
             let root_c =
                 CString::new(root).map_err(|_| "--root contains a NUL byte".to_string())?;
             let root_fd = sys::open_base_dir(&root_c)
-                .map_err(|e| format!("--root {root}: {}", sys::errno_text(e)))?;
+                .map_err(|e| ["--root ", root, ": ", sys::errno_text(e)].concat())?;
             let names = if opts.all {
                 if !opts.vhosts.is_empty() {
                     return Err("give VHOST names or --all, not both".into());
@@ -300,28 +311,42 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
             };
             for v in &names {
                 if v.is_empty() || v.contains('/') || v == "." || v == ".." {
-                    return Err(format!(
-                        "\"{v}\" is not a vhost name (one directory name under {root})"
-                    ));
+                    return Err([
+                        "\"",
+                        v,
+                        "\" is not a vhost name (one directory name under ",
+                        root,
+                        ")",
+                    ]
+                    .concat());
                 }
-                let name =
-                    CString::new(v.as_str()).map_err(|_| format!("bad vhost name \"{v}\""))?;
+                let name = CString::new(v.as_str())
+                    .map_err(|_| ["bad vhost name \"", v, "\""].concat())?;
                 let display = if root == "/" {
-                    format!("/{v}")
+                    ["/", v].concat()
                 } else {
-                    format!("{root}/{v}")
+                    [root, "/", v].concat()
                 };
                 let rfd = sys::open_base_dir(&root_c)
-                    .map_err(|e| format!("--root {root}: {}", sys::errno_text(e)))?;
-                let vfd = sys::open_dir_at(rustix::fd::AsFd::as_fd(&rfd), &name).map_err(|e| match e {
-                    Errno::NOENT => format!("{display}: no such vhost directory (nothing changed)"),
-                    Errno::NOTDIR | Errno::LOOP => format!("{display}: not a directory (a symlink or file): refused, nothing changed"),
-                    e => format!("{display}: {}", sys::errno_text(e)),
-                })?;
+                    .map_err(|e| ["--root ", root, ": ", sys::errno_text(e)].concat())?;
+                let vfd =
+                    sys::open_dir_at(rustix::fd::AsFd::as_fd(&rfd), &name).map_err(
+                        |e| match e {
+                            Errno::NOENT => {
+                                [&display, ": no such vhost directory (nothing changed)"].concat()
+                            }
+                            Errno::NOTDIR | Errno::LOOP => [
+                                &display,
+                                ": not a directory (a symlink or file): refused, nothing changed",
+                            ]
+                            .concat(),
+                            e => [&display, ": ", sys::errno_text(e)].concat(),
+                        },
+                    )?;
                 let user = match &forced_user {
                     Some(u) => u.clone(),
                     None => discover_user(&display, &vfd).ok_or_else(|| {
-                        format!("cannot determine the user of vhost {v}: pass --user")
+                        ["cannot determine the user of vhost ", v, ": pass --user"].concat()
                     })?,
                 };
                 let ctx = Context {
@@ -367,10 +392,10 @@ fn discover_user(display: &str, vfd: &OwnedFd) -> Option<users::User> {
 /// dot and does not start with one, sorted.
 fn list_vhosts(root_fd: OwnedFd, root: &str) -> Result<Vec<String>, String> {
     let mut names = Vec::new();
-    let probe = rustix::io::dup(&root_fd).map_err(|e| format!("{root}: {}", sys::errno_text(e)))?;
+    let probe = rustix::io::dup(&root_fd).map_err(|e| [root, ": ", sys::errno_text(e)].concat())?;
     let mut ds = DirStream::new(root_fd);
     while let Some(e) = ds.next_entry() {
-        let e = e.map_err(|e| format!("{root}: cannot list: {}", sys::errno_text(e)))?;
+        let e = e.map_err(|e| [root, ": cannot list: ", sys::errno_text(e)].concat())?;
         let Ok(n) = e.name.to_str() else { continue };
         if n.starts_with('.') || !n.contains('.') {
             continue;
