@@ -5,6 +5,7 @@
 //! `--log`, hands them to syslog and to an optional listener (the monitor's
 //! alerting), and keeps the [`Summary`] whose counts decide the exit status.
 
+use crate::fmt_time::push_num;
 use crate::users::NameCache;
 use std::fs::File;
 use std::io::{self, BufWriter, Stdout, Write};
@@ -254,24 +255,39 @@ impl Report {
         let s = self.summary;
         match self.format {
             Format::Json => {
-                let _ = writeln!(
-                    self.out,
-                    "{{\"summary\":{{\"checked\":{},\"changed\":{},\"drift\":{},\"refused\":{},\"errors\":{}}}}}",
-                    s.checked, s.changed, s.drift, s.refused, s.errors
-                );
+                self.line.clear();
+                for (key, n) in [
+                    ("{\"summary\":{\"checked\":", s.checked),
+                    (",\"changed\":", s.changed),
+                    (",\"drift\":", s.drift),
+                    (",\"refused\":", s.refused),
+                    (",\"errors\":", s.errors),
+                ] {
+                    self.line.extend_from_slice(key.as_bytes());
+                    push_num(&mut self.line, n as i64, 0, b' ');
+                }
+                self.line.extend_from_slice(b"}}\n");
             }
             Format::Text => {
-                let _ = write!(
-                    self.out,
-                    "{} checked, {} changed, {} refused, {} errors",
-                    s.checked, s.changed, s.refused, s.errors
-                );
-                if s.drift > 0 {
-                    let _ = write!(self.out, ", {} to change", s.drift);
+                self.line.clear();
+                for (n, what) in [
+                    (s.checked, " checked, "),
+                    (s.changed, " changed, "),
+                    (s.refused, " refused, "),
+                    (s.errors, " errors"),
+                ] {
+                    push_num(&mut self.line, n as i64, 0, b' ');
+                    self.line.extend_from_slice(what.as_bytes());
                 }
-                let _ = writeln!(self.out);
+                if s.drift > 0 {
+                    self.line.extend_from_slice(b", ");
+                    push_num(&mut self.line, s.drift as i64, 0, b' ');
+                    self.line.extend_from_slice(b" to change");
+                }
+                self.line.push(b'\n');
             }
         }
+        let _ = self.out.write_all(&self.line);
         self.flush();
     }
 
@@ -295,22 +311,28 @@ fn text_line(out: &mut Vec<u8>, findings: &[Finding<'_>]) {
         if i > 0 {
             out.extend_from_slice(b", ");
         }
-        match f.kind {
+        let pieces = match f.kind {
             Kind::Owner | Kind::Group | Kind::Mode => {
-                let _ = write!(out, "{} {} (was {})", f.kind.word(), f.expected, f.actual);
+                [f.kind.word(), " ", f.expected, " (was ", f.actual, ")"]
             }
-            Kind::Missing => {
-                let _ = write!(out, "missing {}", f.expected);
-            }
-            Kind::Type => {
-                let _ = write!(out, "is a {}, the policy wants a {}", f.actual, f.expected);
-            }
-            Kind::Unsafe | Kind::Process | Kind::Error => {
-                out.extend_from_slice(f.detail.as_bytes());
-            }
+            Kind::Missing => ["missing ", f.expected, "", "", "", ""],
+            Kind::Type => [
+                "is a ",
+                f.actual,
+                ", the policy wants a ",
+                f.expected,
+                "",
+                "",
+            ],
+            Kind::Unsafe | Kind::Process | Kind::Error => [f.detail, "", "", "", "", ""],
+        };
+        for p in pieces {
+            out.extend_from_slice(p.as_bytes());
         }
         if !f.detail.is_empty() && matches!(f.kind, Kind::Type | Kind::Missing) {
-            let _ = write!(out, " ({})", f.detail);
+            for p in [" (", f.detail, ")"] {
+                out.extend_from_slice(p.as_bytes());
+            }
         }
     }
     let last = findings[findings.len() - 1].action;
@@ -334,9 +356,7 @@ fn text_path(out: &mut Vec<u8>, path: &[u8]) {
             b'\\' => out.extend_from_slice(b"\\\\"),
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f | 0x7f => {
-                let _ = write!(out, "\\x{b:02x}");
-            }
+            0..=0x1f | 0x7f => push_hex(out, b"\\x", b),
             _ => out.push(b),
         }
     }
@@ -356,7 +376,8 @@ pub fn json_finding(out: &mut Vec<u8>, f: &Finding<'_>) {
     out.extend_from_slice(f.action.word().as_bytes());
     out.push(b'"');
     if let Some(r) = f.rule {
-        let _ = write!(out, ",\"rule\":{r}");
+        out.extend_from_slice(b",\"rule\":");
+        push_num(out, r as i64, 0, b' ');
     }
     if !f.detail.is_empty() {
         out.extend_from_slice(b",\"message\":");
@@ -387,7 +408,7 @@ pub fn json_str(out: &mut Vec<u8>, bytes: &[u8]) {
                 }
                 let bad = e.error_len().unwrap_or(rest.len() - good);
                 for &b in &rest[good..good + bad] {
-                    let _ = write!(out, "\\\\x{b:02x}");
+                    push_hex(out, b"\\\\x", b);
                 }
                 rest = &rest[good + bad..];
             }
@@ -404,9 +425,7 @@ fn json_escape_valid(out: &mut Vec<u8>, s: &str) {
             '\n' => out.extend_from_slice(b"\\n"),
             '\r' => out.extend_from_slice(b"\\r"),
             '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
+            c if (c as u32) < 0x20 || c == '\u{7f}' => push_hex(out, b"\\u00", c as u8),
             c => {
                 let mut b = [0u8; 4];
                 out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
@@ -427,20 +446,35 @@ pub fn now_secs() -> i64 {
 pub fn utc_stamp(secs: i64, buf: &mut [u8; 20]) -> &[u8] {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let t = secs.rem_euclid(86_400);
-    let mut w = &mut buf[..];
-    let _ = write!(
-        w,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        y,
-        m,
-        d,
-        t / 3600,
-        t / 60 % 60,
-        t % 60
-    );
-    let left = w.len();
-    let used = 20 - left;
-    &buf[..used]
+    // Years outside 0..=9999 do not occur for "now"; they are clamped
+    // rather than allowed to overflow the fixed width.
+    let fields = [
+        (y.clamp(0, 9999) as u32, 4, b'-'),
+        (m, 2, b'-'),
+        (d, 2, b'T'),
+        ((t / 3600) as u32, 2, b':'),
+        ((t / 60 % 60) as u32, 2, b':'),
+        ((t % 60) as u32, 2, b'Z'),
+    ];
+    let mut at = 0;
+    for (v, width, sep) in fields {
+        let mut v = v;
+        for i in (0..width).rev() {
+            buf[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        buf[at + width] = sep;
+        at += width + 1;
+    }
+    &buf[..]
+}
+
+/// Appends `prefix` and `b` as two lower-case hex digits.
+fn push_hex(out: &mut Vec<u8>, prefix: &[u8], b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(prefix);
+    out.push(HEX[usize::from(b >> 4)]);
+    out.push(HEX[usize::from(b & 15)]);
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
@@ -462,11 +496,11 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 pub fn mode_text(mode: u32) -> heapless::String<8> {
     let mut s = heapless::String::new();
     let m = mode & 0o7777;
-    let _ = if m > 0o777 {
-        core::fmt::Write::write_fmt(&mut s, format_args!("0{m:o}"))
-    } else {
-        core::fmt::Write::write_fmt(&mut s, format_args!("0{m:03o}"))
-    };
+    let digits = if m > 0o777 { 4 } else { 3 };
+    let _ = s.push('0');
+    for i in (0..digits).rev() {
+        let _ = s.push(char::from(b'0' + ((m >> (3 * i)) & 7) as u8));
+    }
     s
 }
 

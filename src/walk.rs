@@ -27,13 +27,13 @@
 //!   directory, at most [`MAX_DEPTH`] of them; no allocation per entry.
 
 use crate::budget::{MAX_DEPTH, MAX_RULES, PATH_MAX};
+use crate::fmt_time::push_num;
 use crate::glob::State;
 use crate::output::{mode_text, Action, Finding, Kind as FKind, Report};
 use crate::policy::{Expect, Policy, Select};
 use crate::sys::{self, DirStream, Errno, Kind, Meta};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::ffi::CStr;
-use std::fmt::Write as _;
 
 /// How a walk behaves.
 #[derive(Clone, Copy, Debug, Default)]
@@ -484,15 +484,20 @@ impl Walker<'_> {
     fn refuse_hardlink(&mut self, meta: &Meta, exp: &Expect) {
         let _ = exp;
         self.report.summary.refused += 1;
-        let detail = format!(
-            "has {} hard links: not changed (a hard link may be a file outside the tree)",
-            meta.nlink
-        );
+        let mut links = Vec::with_capacity(12);
+        push_num(&mut links, meta.nlink.min(i64::MAX as u64) as i64, 0, b' ');
+        let links = String::from_utf8_lossy(&links);
+        let detail = [
+            "has ",
+            &links,
+            " hard links: not changed (a hard link may be a file outside the tree)",
+        ]
+        .concat();
         self.report.one(Finding {
             path: &self.path,
             kind: FKind::Unsafe,
             expected: "1 link",
-            actual: &format!("{} links", meta.nlink),
+            actual: &[&links, " links"].concat(),
             action: Action::Refused,
             rule: None,
             detail: &detail,
@@ -551,7 +556,7 @@ impl Walker<'_> {
     }
 
     fn fail(&mut self, what: &str, e: Errno) {
-        let msg = format!("{what}: {}", sys::errno_text(e));
+        let msg = [what, ": ", sys::errno_text(e)].concat();
         self.report.error(&self.path.clone(), &msg);
     }
 
@@ -623,15 +628,10 @@ impl Walker<'_> {
                 Err(Errno::NOENT) => {
                     let kind = if is_file { Kind::File } else { Kind::Dir };
                     let exp = self.policy.expect_path(sofar, kind);
-                    let mut want = heapless::String::<96>::new();
-                    let _ = write!(
-                        want,
-                        "{} {}:{} {}",
-                        kind.word(),
-                        exp.uid.map(|(u, _)| self.user_name(u)).unwrap_or_default(),
-                        exp.gid.map(|(g, _)| self.group_name(g)).unwrap_or_default(),
-                        exp.mode.map(|(m, _)| mode_text(m)).unwrap_or_default()
-                    );
+                    let u = exp.uid.map(|(u, _)| self.user_name(u)).unwrap_or_default();
+                    let g = exp.gid.map(|(g, _)| self.group_name(g)).unwrap_or_default();
+                    let m = exp.mode.map(|(m, _)| mode_text(m)).unwrap_or_default();
+                    let want = [kind.word(), " ", &u, ":", &g, " ", &m].concat();
                     if !self.opts.fix {
                         self.report.summary.drift += 1;
                         self.missing(&want, Action::WouldFix, "");
