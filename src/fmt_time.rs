@@ -101,69 +101,89 @@ fn iso_week(tm: &libc::tm) -> (i64, i64) {
 /// Appends one conversion, `%` followed by `c`, as glibc's `strftime` would
 /// in the C locale; an unknown letter is copied as `%c`. `secs` is the time
 /// `tm` came from (`%s`).
+///
+/// Numeric conversions only pick their value, width and padding; one
+/// `push_num` call at the end writes them (a call per letter costs more
+/// code than the table of arms).
 pub fn conv(out: &mut Vec<u8>, c: u8, tm: &libc::tm, secs: i64) {
+    // Conversions made of other conversions.
+    let composite: &[u8] = match c {
+        b'c' => b"a b e H:M:S Y",
+        b'D' | b'x' => b"m/d/y",
+        b'F' => b"Y-m-d",
+        b'r' => b"I:M:S p",
+        b'R' => b"H:M",
+        b'T' | b'X' => b"H:M:S",
+        _ => b"",
+    };
+    if !composite.is_empty() {
+        return fmt(out, composite, tm, secs);
+    }
     let year = tm.tm_year as i64 + 1900;
     let hour = tm.tm_hour as i64;
     let h12 = (hour + 11) % 12 + 1;
     let day = DAYS.get(tm.tm_wday as usize).copied().unwrap_or("?");
     let month = MONTHS.get(tm.tm_mon as usize).copied().unwrap_or("?");
     let (yday, wday) = (tm.tm_yday as i64, tm.tm_wday as i64);
-    let n2 = |out: &mut Vec<u8>, v: i64| push_num(out, v, 2, b'0');
-    match c {
-        b'a' => out.extend_from_slice(&day.as_bytes()[..day.len().min(3)]),
-        b'A' => out.extend_from_slice(day.as_bytes()),
-        b'b' | b'h' => out.extend_from_slice(&month.as_bytes()[..month.len().min(3)]),
-        b'B' => out.extend_from_slice(month.as_bytes()),
-        b'c' => fmt(out, b"a b e H:M:S Y", tm, secs),
-        b'C' => n2(out, year.div_euclid(100)),
-        b'd' => n2(out, tm.tm_mday as i64),
-        b'D' | b'x' => fmt(out, b"m/d/y", tm, secs),
-        b'e' => push_num(out, tm.tm_mday as i64, 2, b' '),
-        b'F' => fmt(out, b"Y-m-d", tm, secs),
-        b'g' => n2(out, iso_week(tm).0.rem_euclid(100)),
-        b'G' => push_num(out, iso_week(tm).0, 1, b'0'),
-        b'H' => n2(out, hour),
-        b'I' => n2(out, h12),
-        b'j' => push_num(out, yday + 1, 3, b'0'),
-        b'k' => push_num(out, hour, 2, b' '),
-        b'l' => push_num(out, h12, 2, b' '),
-        b'm' => n2(out, tm.tm_mon as i64 + 1),
-        b'M' => n2(out, tm.tm_min as i64),
-        b'n' => out.push(b'\n'),
-        b'p' => out.extend_from_slice(if hour >= 12 { b"PM" } else { b"AM" }),
-        b'P' => out.extend_from_slice(if hour >= 12 { b"pm" } else { b"am" }),
-        b'r' => fmt(out, b"I:M:S p", tm, secs),
-        b'R' => fmt(out, b"H:M", tm, secs),
-        b's' => push_num(out, secs, 1, b'0'),
-        b'S' => n2(out, tm.tm_sec as i64),
-        b't' => out.push(b'\t'),
-        b'T' | b'X' => fmt(out, b"H:M:S", tm, secs),
-        b'u' => push_num(out, (wday + 6) % 7 + 1, 1, b'0'),
-        b'U' => n2(out, (yday - wday + 7) / 7),
-        b'V' => n2(out, iso_week(tm).1),
-        b'w' => push_num(out, wday, 1, b'0'),
-        b'W' => n2(out, (yday - (wday + 6) % 7 + 7) / 7),
-        b'y' => n2(out, year.rem_euclid(100)),
-        b'Y' => push_num(out, year, 1, b'0'),
+    let mday = tm.tm_mday as i64;
+    let (v, width, pad) = match c {
+        b'C' => (year.div_euclid(100), 2, b'0'),
+        b'd' => (mday, 2, b'0'),
+        b'e' => (mday, 2, b' '),
+        b'g' => (iso_week(tm).0.rem_euclid(100), 2, b'0'),
+        b'G' => (iso_week(tm).0, 1, b'0'),
+        b'H' => (hour, 2, b'0'),
+        b'I' => (h12, 2, b'0'),
+        b'j' => (yday + 1, 3, b'0'),
+        b'k' => (hour, 2, b' '),
+        b'l' => (h12, 2, b' '),
+        b'm' => (tm.tm_mon as i64 + 1, 2, b'0'),
+        b'M' => (tm.tm_min as i64, 2, b'0'),
+        b's' => (secs, 1, b'0'),
+        b'S' => (tm.tm_sec as i64, 2, b'0'),
+        b'u' => ((wday + 6) % 7 + 1, 1, b'0'),
+        b'U' => ((yday - wday + 7) / 7, 2, b'0'),
+        b'V' => (iso_week(tm).1, 2, b'0'),
+        b'w' => (wday, 1, b'0'),
+        b'W' => ((yday - (wday + 6) % 7 + 7) / 7, 2, b'0'),
+        b'y' => (year.rem_euclid(100), 2, b'0'),
+        b'Y' => (year, 1, b'0'),
         b'z' => {
             // c_long: i32 on 32-bit targets, so the cast is needed there.
             #[allow(clippy::unnecessary_cast)]
             let off = tm.tm_gmtoff as i64;
             let m = off.abs() / 60;
             out.push(if off < 0 { b'-' } else { b'+' });
-            push_num(out, m / 60 * 100 + m % 60, 4, b'0');
+            (m / 60 * 100 + m % 60, 4, b'0')
         }
-        b'Z' => {
-            if !tm.tm_zone.is_null() {
-                // SAFETY: localtime_r points tm_zone at a NUL-terminated
-                // zone name that lives as long as the process's TZ setting.
-                let z = unsafe { std::ffi::CStr::from_ptr(tm.tm_zone) };
-                out.extend_from_slice(z.to_bytes());
-            }
+        _ => {
+            let text: &[u8] = match c {
+                b'a' => &day.as_bytes()[..day.len().min(3)],
+                b'A' => day.as_bytes(),
+                b'b' | b'h' => &month.as_bytes()[..month.len().min(3)],
+                b'B' => month.as_bytes(),
+                b'n' => b"\n",
+                b'p' if hour >= 12 => b"PM",
+                b'p' => b"AM",
+                b'P' if hour >= 12 => b"pm",
+                b'P' => b"am",
+                b't' => b"\t",
+                b'Z' if !tm.tm_zone.is_null() => {
+                    // SAFETY: localtime_r points tm_zone at a NUL-terminated
+                    // zone name that lives as long as the process's TZ setting.
+                    unsafe { std::ffi::CStr::from_ptr(tm.tm_zone) }.to_bytes()
+                }
+                b'Z' => b"",
+                b'%' => b"%",
+                _ => {
+                    out.push(b'%');
+                    std::slice::from_ref(&c)
+                }
+            };
+            return out.extend_from_slice(text);
         }
-        b'%' => out.push(b'%'),
-        _ => out.extend_from_slice(&[b'%', c]),
-    }
+    };
+    push_num(out, v, width, pad);
 }
 
 /// Appends a format given as conversion letters, any other byte copied:
