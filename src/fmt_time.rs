@@ -70,32 +70,37 @@ pub fn push_num(out: &mut Vec<u8>, v: i64, width: usize, pad: u8) {
     out.extend_from_slice(&d[i..]);
 }
 
-fn is_leap(year: i64) -> bool {
+/// Whether `year` is a leap year; callers pass a year congruent to the real
+/// one modulo 400 (same answer), so 32-bit arithmetic suffices.
+fn is_leap(year: i32) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
 
 /// glibc's `iso_week_days`: days since the Monday starting this ISO week's
 /// year (negative when the day belongs to the previous ISO year).
-fn iso_week_days(yday: i64, wday: i64) -> i64 {
+fn iso_week_days(yday: i32, wday: i32) -> i32 {
     yday - (yday - wday + 4 + 378) % 7 + 3
 }
 
 /// The ISO 8601 week-based year and week number (`%G`, `%V`).
 fn iso_week(tm: &libc::tm) -> (i64, i64) {
-    let (yday, wday) = (tm.tm_yday as i64, tm.tm_wday as i64);
-    let mut year = tm.tm_year as i64 + 1900;
+    let (yday, wday) = (tm.tm_yday, tm.tm_wday);
+    // tm_year + 1900 reduced modulo 400 into 1901..=2699 (positive, no
+    // overflow): leap years repeat every 400 years.
+    let y = tm.tm_year % 400 + 2300;
+    let mut step = 0;
     let mut days = iso_week_days(yday, wday);
     if days < 0 {
-        year -= 1;
-        days = iso_week_days(yday + 365 + i64::from(is_leap(year)), wday);
+        step = -1;
+        days = iso_week_days(yday + 365 + i32::from(is_leap(y - 1)), wday);
     } else {
-        let d = iso_week_days(yday - 365 - i64::from(is_leap(year)), wday);
+        let d = iso_week_days(yday - 365 - i32::from(is_leap(y)), wday);
         if d >= 0 {
-            year += 1;
+            step = 1;
             days = d;
         }
     }
-    (year, days / 7 + 1)
+    (tm.tm_year as i64 + 1900 + step, i64::from(days / 7 + 1))
 }
 
 /// Appends one conversion, `%` followed by `c`, as glibc's `strftime` would
@@ -120,32 +125,33 @@ pub fn conv(out: &mut Vec<u8>, c: u8, tm: &libc::tm, secs: i64) {
         return fmt(out, composite, tm, secs);
     }
     let year = tm.tm_year as i64 + 1900;
-    let hour = tm.tm_hour as i64;
+    // The small fields stay 32-bit: i64 division is a library call on
+    // 32-bit targets.
+    let hour = tm.tm_hour;
     let h12 = (hour + 11) % 12 + 1;
     let day = DAYS.get(tm.tm_wday as usize).copied().unwrap_or("?");
     let month = MONTHS.get(tm.tm_mon as usize).copied().unwrap_or("?");
-    let (yday, wday) = (tm.tm_yday as i64, tm.tm_wday as i64);
-    let mday = tm.tm_mday as i64;
-    let (v, width, pad) = match c {
+    let (yday, wday, mday) = (tm.tm_yday, tm.tm_wday, tm.tm_mday);
+    let (v, width, pad): (i64, usize, u8) = match c {
         b'C' => (year.div_euclid(100), 2, b'0'),
-        b'd' => (mday, 2, b'0'),
-        b'e' => (mday, 2, b' '),
+        b'd' => (mday.into(), 2, b'0'),
+        b'e' => (mday.into(), 2, b' '),
         b'g' => (iso_week(tm).0.rem_euclid(100), 2, b'0'),
         b'G' => (iso_week(tm).0, 1, b'0'),
-        b'H' => (hour, 2, b'0'),
-        b'I' => (h12, 2, b'0'),
-        b'j' => (yday + 1, 3, b'0'),
-        b'k' => (hour, 2, b' '),
-        b'l' => (h12, 2, b' '),
-        b'm' => (tm.tm_mon as i64 + 1, 2, b'0'),
-        b'M' => (tm.tm_min as i64, 2, b'0'),
+        b'H' => (hour.into(), 2, b'0'),
+        b'I' => (h12.into(), 2, b'0'),
+        b'j' => ((yday + 1).into(), 3, b'0'),
+        b'k' => (hour.into(), 2, b' '),
+        b'l' => (h12.into(), 2, b' '),
+        b'm' => ((tm.tm_mon + 1).into(), 2, b'0'),
+        b'M' => (tm.tm_min.into(), 2, b'0'),
         b's' => (secs, 1, b'0'),
-        b'S' => (tm.tm_sec as i64, 2, b'0'),
-        b'u' => ((wday + 6) % 7 + 1, 1, b'0'),
-        b'U' => ((yday - wday + 7) / 7, 2, b'0'),
+        b'S' => (tm.tm_sec.into(), 2, b'0'),
+        b'u' => (((wday + 6) % 7 + 1).into(), 1, b'0'),
+        b'U' => (((yday - wday + 7) / 7).into(), 2, b'0'),
         b'V' => (iso_week(tm).1, 2, b'0'),
-        b'w' => (wday, 1, b'0'),
-        b'W' => ((yday - (wday + 6) % 7 + 7) / 7, 2, b'0'),
+        b'w' => (wday.into(), 1, b'0'),
+        b'W' => (((yday - (wday + 6) % 7 + 7) / 7).into(), 2, b'0'),
         b'y' => (year.rem_euclid(100), 2, b'0'),
         b'Y' => (year, 1, b'0'),
         b'z' => {
@@ -229,7 +235,11 @@ mod tests {
         // Days around year ends (ISO weeks), leap days, both halves of the
         // day, times before 1970.
         let mut times = vec![0i64, -1, 951_782_400, 1_709_622_489, 4_102_444_800];
-        for y in [1969i64, 1999, 2004, 2020, 2021, 2026] {
+        // Century years too (leap only every 400), and years before 1900
+        // (negative tm_year).
+        for y in [
+            1969i64, 1999, 2004, 2020, 2021, 2026, 1600, 1700, 1801, 1900, 2000, 2100, 2400, -45,
+        ] {
             let jan1 = (y - 1970) * 31_556_952;
             for d in -10..10 {
                 times.push(jan1 + d * 86_400 + 13 * 3600 + 7);

@@ -81,7 +81,8 @@ fn char_text(c: u8, buf: &mut [u8; 4]) -> &[u8] {
     (c as char).encode_utf8(buf).as_bytes()
 }
 
-/// Long options; a unique prefix selects one.
+/// Long options; a unique prefix selects one. `main` matches on the
+/// indexes: keep the order.
 const LONG: [&str; 8] = [
     "dereference",
     "format",
@@ -118,16 +119,16 @@ pub fn main(args: &[&str]) -> i32 {
                 None => (long, None),
             };
             // An exact name wins; otherwise the prefix must be unique.
-            let mut full = "";
+            let mut hit = 0;
             let mut hits = 0;
-            for k in LONG {
-                if k == name {
-                    full = k;
+            for (k, opt) in LONG.iter().enumerate() {
+                if *opt == name {
+                    hit = k;
                     hits = 1;
                     break;
                 }
-                if k.starts_with(name) {
-                    full = k;
+                if opt.starts_with(name) {
+                    hit = k;
                     hits += 1;
                 }
             }
@@ -136,8 +137,9 @@ pub fn main(args: &[&str]) -> i32 {
                 0 => return usage_err(&[b"unrecognized option '", a.as_bytes(), b"'"]),
                 _ => return usage_err(&[b"option '", a.as_bytes(), b"' is ambiguous"]),
             }
-            match full {
-                "format" | "printf" | "cached" => {
+            // Indexes into LONG (matching on them avoids string compares).
+            match hit {
+                1 | 2 | 5 => {
                     let v = match val {
                         Some(v) => v,
                         None if i < args.len() => {
@@ -147,23 +149,24 @@ pub fn main(args: &[&str]) -> i32 {
                         None => {
                             return usage_err(&[
                                 b"option '--",
-                                full.as_bytes(),
+                                LONG[hit].as_bytes(),
                                 b"' requires an argument",
                             ])
                         }
                     };
-                    if full != "cached" {
-                        fmt = Some((v, full == "printf"));
+                    // --cached=MODE is accepted and ignored.
+                    if hit != 5 {
+                        fmt = Some((v, hit == 2));
                     }
                 }
-                "dereference" => follow = true,
-                "terse" => terse = true,
-                "help" => {
+                0 => follow = true,
+                3 => terse = true,
+                4 => {
                     print!("{HELP}");
                     return 0;
                 }
-                "version" => {
-                    println!("stat (chperms) {}", env!("CARGO_PKG_VERSION"));
+                7 => {
+                    print!(concat!("stat (chperms) ", env!("CARGO_PKG_VERSION"), "\n"));
                     return 0;
                 }
                 _ => return usage_err(&[b"--file-system is not supported by chperms stat"]),
