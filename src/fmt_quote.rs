@@ -240,8 +240,13 @@ pub fn escape(f: &[u8], hex: bool) -> Option<(u8, usize)> {
     if hex && c == b'x' {
         let mut v = 0u32;
         let mut n = 1;
-        while n < 3 && n < f.len() && f[n].is_ascii_hexdigit() {
-            v = v * 16 + (f[n] as char).to_digit(16).unwrap_or(0);
+        while n < 3 && n < f.len() {
+            let d = match f[n] {
+                c @ b'0'..=b'9' => c - b'0',
+                c @ (b'a'..=b'f' | b'A'..=b'F') => (c | 0x20) - b'a' + 10,
+                _ => break,
+            };
+            v = v * 16 + u32::from(d);
             n += 1;
         }
         if n > 1 {
@@ -298,6 +303,15 @@ mod tests {
         for &(spec, v, want) in cases {
             assert_eq!(num(spec, v), want, "%{spec} of {v}");
         }
+    }
+
+    #[test]
+    fn hex_escapes_take_one_or_two_digits() {
+        assert_eq!(escape(b"x41z", true), Some((0x41, 3)));
+        assert_eq!(escape(b"xAf", true), Some((0xaf, 3)));
+        assert_eq!(escape(b"x4g", true), Some((4, 2)));
+        assert_eq!(escape(b"xg", true), None);
+        assert_eq!(escape(b"x41", false), None);
     }
 
     #[test]
