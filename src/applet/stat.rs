@@ -42,9 +42,10 @@ use crate::users::NameCache;
 use std::ffi::CString;
 use std::io::Write;
 
-/// One piece of a parsed format: literal bytes or a directive.
+/// One piece of a parsed format: a literal byte or a directive. (A token
+/// per literal byte needs no heap-owning variant, so no drop code.)
 enum Tok {
-    Lit(Vec<u8>),
+    Lit(u8),
     /// `%` directive: spec, modifier (`H`/`L`/0) and conversion byte.
     Dir(Spec, u8, u8),
 }
@@ -232,7 +233,7 @@ pub fn main(args: &[&str]) -> i32 {
         let file = File {
             name: f.as_bytes(),
             c: &c,
-            m,
+            m: &m,
             follow,
             literal: toks.is_none() && !terse,
         };
@@ -271,7 +272,7 @@ pub fn main(args: &[&str]) -> i32 {
 struct File<'a> {
     name: &'a [u8],
     c: &'a CString,
-    m: Meta,
+    m: &'a Meta,
     follow: bool,
     /// `%N` without quotes (GNU's default format quotes nothing).
     literal: bool,
@@ -281,7 +282,6 @@ struct File<'a> {
 /// directive is reported on stderr and gives `None`.
 fn parse(f: &[u8], printf: bool) -> Option<Vec<Tok>> {
     let mut toks = Vec::new();
-    let mut lit = Vec::new();
     let mut i = 0;
     while i < f.len() {
         let c = f[i];
@@ -289,12 +289,12 @@ fn parse(f: &[u8], printf: bool) -> Option<Vec<Tok>> {
         if c == b'\\' && printf {
             if i >= f.len() {
                 say(&[b"warning: backslash at end of format"]);
-                lit.push(b'\\');
+                toks.push(Tok::Lit(b'\\'));
                 continue;
             }
             match crate::fmt_quote::escape(&f[i..], true) {
                 Some((b, n)) => {
-                    lit.push(b);
+                    toks.push(Tok::Lit(b));
                     i += n;
                 }
                 None => {
@@ -303,14 +303,14 @@ fn parse(f: &[u8], printf: bool) -> Option<Vec<Tok>> {
                         char_text(f[i], &mut [0; 4]),
                         b"'",
                     ]);
-                    lit.push(f[i]);
+                    toks.push(Tok::Lit(f[i]));
                     i += 1;
                 }
             }
             continue;
         }
         if c != b'%' {
-            lit.push(c);
+            toks.push(Tok::Lit(c));
             continue;
         }
         let (sp, n) = parse_spec(&f[i..], b"-+ #0'");
@@ -323,7 +323,7 @@ fn parse(f: &[u8], printf: bool) -> Option<Vec<Tok>> {
                 say(&[b"'", d.as_bytes(), b"': invalid directive"]);
                 return None;
             }
-            lit.push(b'%');
+            toks.push(Tok::Lit(b'%'));
             i += 1;
             continue;
         }
@@ -334,13 +334,7 @@ fn parse(f: &[u8], printf: bool) -> Option<Vec<Tok>> {
             i += 1;
         }
         let conv = if modc != 0 { f[i - 1] } else { conv };
-        if !lit.is_empty() {
-            toks.push(Tok::Lit(std::mem::take(&mut lit)));
-        }
         toks.push(Tok::Dir(sp, modc, conv));
-    }
-    if !lit.is_empty() {
-        toks.push(Tok::Lit(lit));
     }
     Some(toks)
 }
@@ -433,11 +427,11 @@ pub fn epoch(out: &mut Vec<u8>, sp: &Spec, t: (i64, u32)) {
 /// Renders the tokens for one file. Numeric directives only choose their
 /// value and radix; a single `pad_num` call at the end prints them.
 fn render(out: &mut Vec<u8>, toks: &[Tok], f: &File<'_>, names: &mut NameCache) {
-    let m = &f.m;
+    let m = f.m;
     for t in toks {
         let (sp, modc, conv) = match t {
-            Tok::Lit(l) => {
-                out.extend_from_slice(l);
+            Tok::Lit(b) => {
+                out.push(*b);
                 continue;
             }
             Tok::Dir(sp, modc, conv) => (sp, *modc, *conv),
