@@ -72,6 +72,24 @@ pub fn quoted(s: &[u8]) -> String {
     String::from_utf8_lossy(&v).into_owned()
 }
 
+/// Appends the concatenated `parts` (one loop instead of a `write!` per
+/// message shape).
+pub fn put(out: &mut Vec<u8>, parts: &[&[u8]]) {
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+}
+
+/// Writes `prefix` and the concatenated `parts` as one line on stderr; a
+/// write error is ignored, as for the report's diagnostics.
+pub fn err_line(prefix: &[u8], parts: &[&[u8]]) {
+    use std::io::Write;
+    let mut v = prefix.to_vec();
+    put(&mut v, parts);
+    v.push(b'\n');
+    let _ = std::io::stderr().write_all(&v);
+}
+
 /// printf-style flags of one directive.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Spec {

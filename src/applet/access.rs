@@ -28,6 +28,7 @@
 //! the uid-based `--chroot` variant of the model is not assumed.
 
 use crate::budget::{MAX_GROUPS, MAX_SYMLINKS, PATH_MAX, RESOLVE_BUF, RESOLVE_LEVELS};
+use crate::fmt_quote::{err_line, put};
 use crate::output::{json_str, mode_text, Format};
 use crate::sys::{self, Errno, Kind, Meta};
 use crate::users::{self, NameCache};
@@ -159,11 +160,11 @@ pub fn main(args: &[&str]) -> i32 {
         Err(e) => return super::argh_exit("access", e),
     };
     if a.paths.is_empty() {
-        err_line(&[b"no PATH given (see --help)"]);
+        err(&[b"no PATH given (see --help)"]);
         return 1;
     }
     let Some(who) = subject(&a.user) else {
-        err_line(&[b"unknown user '", a.user.as_bytes(), b"'"]);
+        err(&[b"unknown user '", a.user.as_bytes(), b"'"]);
         return 1;
     };
     let root_id = std::ffi::CString::new(a.root.as_bytes())
@@ -446,14 +447,6 @@ fn acl_of<Fd: AsFd>(cx: &mut Ctx, fd: Fd) -> bool {
     acl
 }
 
-/// Appends the concatenated `parts` (one loop instead of a `write!` per
-/// message shape).
-fn put(o: &mut Vec<u8>, parts: &[&[u8]]) {
-    for p in parts {
-        o.extend_from_slice(p);
-    }
-}
-
 /// Appends `b` as `String::from_utf8_lossy` shows it (messages are UTF-8).
 fn put_lossy(o: &mut Vec<u8>, b: &[u8]) {
     o.extend_from_slice(String::from_utf8_lossy(b).as_bytes());
@@ -465,11 +458,8 @@ fn put_num(o: &mut Vec<u8>, v: u32) {
 }
 
 /// One line on stderr: `chperms access: ` and the parts.
-fn err_line(parts: &[&[u8]]) {
-    let mut v = b"chperms access: ".to_vec();
-    put(&mut v, parts);
-    v.push(b'\n');
-    let _ = std::io::stderr().write_all(&v);
+fn err(parts: &[&[u8]]) {
+    err_line(b"chperms access: ", parts);
 }
 
 /// Appends how a class is named in lines and verdicts (`group www-data`).
@@ -603,7 +593,7 @@ fn verdict(cx: &mut Ctx, arg: &str, end: &End, levels: &[Level], path: &[u8]) ->
             }
             m.extend_from_slice(sys::errno_text(*e).as_bytes());
             if !cx.json {
-                err_line(&[&m]);
+                err(&[&m]);
             }
             (b"error", p, 1)
         }

@@ -35,7 +35,7 @@ Deviations from GNU stat:
   with precisions above 9 are padded with zeros.
 ";
 
-use crate::fmt_quote::{pad_num, pad_str, parse_spec, shell_quote, Spec};
+use crate::fmt_quote::{err_line, pad_num, pad_str, parse_spec, shell_quote, Spec};
 use crate::fmt_time;
 use crate::sys::{self, Kind, Meta};
 use crate::users::NameCache;
@@ -57,15 +57,9 @@ const LONG_NODEV: &str = "Device: %Hd,%Ld\tInode: %-10i  Links: %h\n";
 const LONG_TAIL: &str = "Access: (%04a/%10.10A)  Uid: (%5u/%8U)   Gid: (%5g/%8G)\n\
 Access: %x\nModify: %y\nChange: %z\n Birth: %w\n";
 
-/// Writes `stat: ` and the concatenated `parts` as one line on stderr (a
-/// write error is ignored, as for the other diagnostics).
+/// Writes `stat: ` and the concatenated `parts` as one line on stderr.
 fn say(parts: &[&[u8]]) {
-    let mut v = b"stat: ".to_vec();
-    for p in parts {
-        v.extend_from_slice(p);
-    }
-    v.push(b'\n');
-    let _ = std::io::stderr().write_all(&v);
+    err_line(b"stat: ", parts);
 }
 
 fn usage_err(parts: &[&[u8]]) -> i32 {
