@@ -173,18 +173,20 @@ fn pad(out: &mut Vec<u8>, sp: &Spec, prefix: &[u8], body: &[u8], zero: bool) {
 fn pad_parts(out: &mut Vec<u8>, sp: &Spec, prefix: &[u8], zeros: usize, body: &[u8], zero: bool) {
     let len = prefix.len() + zeros + body.len();
     let fill = sp.width.saturating_sub(len);
-    if !sp.minus && !zero {
-        out.resize(out.len() + fill, b' ');
-    }
+    // Where the fill goes: after the body (`-`), between prefix and digits
+    // (`0`), or in front.
+    let (left, mid, right) = if sp.minus {
+        (0, 0, fill)
+    } else if zero {
+        (0, fill, 0)
+    } else {
+        (fill, 0, 0)
+    };
+    out.resize(out.len() + left, b' ');
     out.extend_from_slice(prefix);
-    if !sp.minus && zero {
-        out.resize(out.len() + fill, b'0');
-    }
-    out.resize(out.len() + zeros, b'0');
+    out.resize(out.len() + mid + zeros, b'0');
     out.extend_from_slice(body);
-    if sp.minus {
-        out.resize(out.len() + fill, b' ');
-    }
+    out.resize(out.len() + right, b' ');
 }
 
 /// Parses printf flags, width and precision at the start of `f` (after the

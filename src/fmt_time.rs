@@ -7,6 +7,8 @@
 //! musl's `strftime` pulls in `snprintf` and its floating-point code (about
 //! 20 KB on MIPS) and lacks `%k`, `%l` and `%P`.
 
+use crate::fmt_quote::{pad_num, Spec};
+
 /// The broken-down local time of `secs` since the epoch (all zero when the C
 /// library cannot represent it).
 pub fn local(secs: i64) -> libc::tm {
@@ -43,31 +45,16 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-/// Appends `v` in decimal, padded on the left with `pad` to `width` bytes
-/// (a minus sign counts towards the width, as in printf).
+/// Appends `v` in decimal, padded on the left with `pad` (`b'0'` or
+/// `b' '`) to `width` bytes (a minus sign counts towards the width, as in
+/// printf: `%0*d` or `%*d`, which is what the shared printf padding does).
 pub fn push_num(out: &mut Vec<u8>, v: i64, width: usize, pad: u8) {
-    let mut d = [0u8; 20];
-    let mut n = v.unsigned_abs();
-    let mut i = d.len();
-    loop {
-        i -= 1;
-        d[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let len = d.len() - i + usize::from(v < 0);
-    if v < 0 && pad == b'0' {
-        out.push(b'-');
-    }
-    for _ in len..width {
-        out.push(pad);
-    }
-    if v < 0 && pad != b'0' {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&d[i..]);
+    let sp = Spec {
+        width,
+        zero: pad == b'0',
+        ..Spec::default()
+    };
+    pad_num(out, &sp, v.into(), 10, true);
 }
 
 /// Whether `year` is a leap year; callers pass a year congruent to the real

@@ -354,20 +354,18 @@ pub fn mode_string(mode: u32) -> [u8; 10] {
         Kind::BlockDev => b'b',
         Kind::Unknown => b'?',
     };
-    let mut s = *b"?---------";
+    let mut s = *b"?rwxrwxrwx";
     s[0] = t;
-    for (k, ch) in b"rwxrwxrwx".iter().enumerate() {
-        if mode & (0o400 >> k) != 0 {
-            s[k + 1] = *ch;
+    for k in 0..9 {
+        if mode & (0o400 >> k) == 0 {
+            s[k + 1] = b'-';
         }
     }
-    for (k, bit, ch) in [(3, 0o4000, b's'), (6, 0o2000, b's'), (9, 0o1000, b't')] {
-        if mode & bit != 0 {
-            s[k] = if s[k] == b'-' {
-                ch.to_ascii_uppercase()
-            } else {
-                ch
-            };
+    // setuid, setgid, sticky: lower case over an `x`, upper case without.
+    for k in 0..3 {
+        if mode & (0o4000 >> k) != 0 {
+            let at = 3 + 3 * k;
+            s[at] = if s[at] == b'-' { b"SST"[k] } else { b"sst"[k] };
         }
     }
     s
@@ -519,5 +517,33 @@ fn quote_name(v: &mut Vec<u8>, literal: bool, s: &[u8]) {
         v.extend_from_slice(s)
     } else {
         shell_quote(v, s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ls -l`'s rules spelled out bit by bit, for every permission mode.
+    #[test]
+    fn mode_strings_follow_ls() {
+        for perm in 0..0o10000u32 {
+            let s = mode_string(0o100000 | perm);
+            assert_eq!(s[0], b'-');
+            for k in 0..9 {
+                let x = k % 3 == 2;
+                let special = [0o4000, 0o2000, 0o1000][k / 3];
+                let set = perm & (0o400 >> k) != 0;
+                let want = match (x && perm & special != 0, set) {
+                    (true, true) => b"sst"[k / 3],
+                    (true, false) => b"SST"[k / 3],
+                    (false, true) => b"rwx"[k % 3],
+                    (false, false) => b'-',
+                };
+                assert_eq!(s[k + 1], want, "{perm:o}");
+            }
+        }
+        assert_eq!(&mode_string(0o140755), b"srwxr-xr-x");
+        assert_eq!(&mode_string(0o010644), b"prw-r--r--");
     }
 }
