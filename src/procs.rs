@@ -94,10 +94,11 @@ pub fn check_processes(rules: &[ProcessRule], report: &mut Report) {
             if real != eff {
                 let _ = write!(detail, " (real uid {real}, effective uid {eff})");
             }
-            let p = format!("/proc/{pid}");
+            path.clear();
+            let _ = write!(path, "/proc/{pid}");
             report.summary.drift += 1;
             report.one(Finding {
-                path: p.as_bytes(),
+                path: path.as_bytes(),
                 kind: Kind::Process,
                 expected: rule.user.as_str(),
                 actual: actual.as_str(),

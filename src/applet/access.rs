@@ -760,9 +760,17 @@ fn suggestion(
     } else {
         gn.as_str()
     };
-    let mut wants = Vec::new();
+    let name = cx.who.name.as_bytes();
+    let same = uid == meta.uid && gid == meta.gid && mode == meta.perm();
+    let allows = cx.who.allows(uid, gid, mode, dir, need);
+    // Every variant names what the model wants in the middle.
+    m.extend_from_slice(if same {
+        b"; this is what the model wants ("
+    } else {
+        b"; the model wants "
+    });
     put(
-        &mut wants,
+        m,
         &[
             un.as_bytes(),
             b":",
@@ -771,24 +779,10 @@ fn suggestion(
             mode_text(mode).as_bytes(),
         ],
     );
-    let name = cx.who.name.as_bytes();
-    let same = uid == meta.uid && gid == meta.gid && mode == meta.perm();
     if same {
-        put(
-            m,
-            &[
-                b"; this is what the model wants (",
-                &wants,
-                b"): ",
-                name,
-                b" is kept out by design",
-            ],
-        );
-    } else if cx.who.allows(uid, gid, mode, dir, need) {
-        put(
-            m,
-            &[b"; the model wants ", &wants, " — run `chperms ".as_bytes()],
-        );
+        put(m, &[b"): ", name, b" is kept out by design"]);
+    } else if allows {
+        m.extend_from_slice(" — run `chperms ".as_bytes());
         if root_dir != "/srv" {
             put(m, &[b"--root ", cx.root.as_bytes(), b" "]);
         }
@@ -798,16 +792,7 @@ fn suggestion(
         }
         m.push(b'`');
     } else {
-        put(
-            m,
-            &[
-                b"; the model wants ",
-                &wants,
-                b", which keeps ",
-                name,
-                b" out too (by design)",
-            ],
-        );
+        put(m, &[b", which keeps ", name, b" out too (by design)"]);
     }
     Some(())
 }
