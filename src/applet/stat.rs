@@ -63,10 +63,8 @@ fn say(parts: &[&[u8]]) {
 }
 
 fn usage_err(parts: &[&[u8]]) -> i32 {
-    say(&[
-        parts.concat().as_slice(),
-        b"\nTry 'stat --help' for more information.",
-    ]);
+    say(parts);
+    err_line(b"Try 'stat --help' for more information.", &[]);
     1
 }
 
