@@ -69,12 +69,17 @@ fn iso_week_days(yday: i32, wday: i32) -> i32 {
     yday - (yday - wday + 4 + 378) % 7 + 3
 }
 
-/// The ISO 8601 week-based year and week number (`%G`, `%V`).
-fn iso_week(tm: &libc::tm) -> (i64, i64) {
+/// `tm_year + 1900` reduced modulo 400 into 1901..=2699: positive, no
+/// overflow, and the same leap years and last two digits as the real year.
+fn short_year(tm: &libc::tm) -> i32 {
+    tm.tm_year % 400 + 2300
+}
+
+/// The ISO 8601 week-based year, as -1, 0 or 1 added to the calendar year,
+/// and the week number (`%G`, `%g`, `%V`).
+fn iso_week(tm: &libc::tm) -> (i32, i32) {
     let (yday, wday) = (tm.tm_yday, tm.tm_wday);
-    // tm_year + 1900 reduced modulo 400 into 1901..=2699 (positive, no
-    // overflow): leap years repeat every 400 years.
-    let y = tm.tm_year % 400 + 2300;
+    let y = short_year(tm);
     let mut step = 0;
     let mut days = iso_week_days(yday, wday);
     if days < 0 {
@@ -87,7 +92,7 @@ fn iso_week(tm: &libc::tm) -> (i64, i64) {
             days = d;
         }
     }
-    (tm.tm_year as i64 + 1900 + step, i64::from(days / 7 + 1))
+    (step, days / 7 + 1)
 }
 
 /// Appends one conversion, `%` followed by `c`, as glibc's `strftime` would
@@ -123,8 +128,8 @@ pub fn conv(out: &mut Vec<u8>, c: u8, tm: &libc::tm, secs: i64) {
         b'C' => (year.div_euclid(100), 2, b'0'),
         b'd' => (mday.into(), 2, b'0'),
         b'e' => (mday.into(), 2, b' '),
-        b'g' => (iso_week(tm).0.rem_euclid(100), 2, b'0'),
-        b'G' => (iso_week(tm).0, 1, b'0'),
+        b'g' => (((short_year(tm) + iso_week(tm).0) % 100).into(), 2, b'0'),
+        b'G' => (year + i64::from(iso_week(tm).0), 1, b'0'),
         b'H' => (hour.into(), 2, b'0'),
         b'I' => (h12.into(), 2, b'0'),
         b'j' => ((yday + 1).into(), 3, b'0'),
@@ -136,10 +141,10 @@ pub fn conv(out: &mut Vec<u8>, c: u8, tm: &libc::tm, secs: i64) {
         b'S' => (tm.tm_sec.into(), 2, b'0'),
         b'u' => (((wday + 6) % 7 + 1).into(), 1, b'0'),
         b'U' => (((yday - wday + 7) / 7).into(), 2, b'0'),
-        b'V' => (iso_week(tm).1, 2, b'0'),
+        b'V' => (iso_week(tm).1.into(), 2, b'0'),
         b'w' => (wday.into(), 1, b'0'),
         b'W' => (((yday - (wday + 6) % 7 + 7) / 7).into(), 2, b'0'),
-        b'y' => (year.rem_euclid(100), 2, b'0'),
+        b'y' => ((short_year(tm) % 100).into(), 2, b'0'),
         b'Y' => (year, 1, b'0'),
         b'z' => {
             // c_long: i32 on 32-bit targets, so the cast is needed there.
