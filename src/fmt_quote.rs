@@ -49,7 +49,13 @@ pub fn shell_quote(out: &mut Vec<u8>, s: &[u8]) {
                 out.push(b'\\');
                 out.push(e);
             } else {
-                out.extend_from_slice(format!("\\{c:03o}").as_bytes());
+                // Three octal digits, as C's `\\%03o`.
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'0' + (c >> 6),
+                    b'0' + ((c >> 3) & 7),
+                    b'0' + (c & 7),
+                ]);
             }
             out.push(b'\'');
         }
@@ -64,6 +70,24 @@ pub fn quoted(s: &[u8]) -> String {
     let mut v = Vec::new();
     shell_quote(&mut v, s);
     String::from_utf8_lossy(&v).into_owned()
+}
+
+/// Appends the concatenated `parts` (one loop instead of a `write!` per
+/// message shape).
+pub fn put(out: &mut Vec<u8>, parts: &[&[u8]]) {
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+}
+
+/// Writes `prefix` and the concatenated `parts` as one line on stderr; a
+/// write error is ignored, as for the report's diagnostics.
+pub fn err_line(prefix: &[u8], parts: &[&[u8]]) {
+    use std::io::Write;
+    let mut v = prefix.to_vec();
+    put(&mut v, parts);
+    v.push(b'\n');
+    let _ = std::io::stderr().write_all(&v);
 }
 
 /// printf-style flags of one directive.
@@ -90,29 +114,35 @@ pub fn pad_str(out: &mut Vec<u8>, sp: &Spec, body: &[u8]) {
 }
 
 /// Appends a number as C `printf` would with `%d`/`%u`/`%o`/`%x` (`radix`
-/// 10, 8 or 16); `signed` allows the `+` and space flags.
+/// 10, 8 or 16); `signed` allows the `+` and space flags. Callers pass
+/// values that fit a `u64` magnitude (any `u64` or `i64`); the digits are
+/// produced with 64-bit arithmetic, which keeps compiler_builtins' 128-bit
+/// division (about 2 KB on MIPS) out of the binary.
 pub fn pad_num(out: &mut Vec<u8>, sp: &Spec, v: i128, radix: u32, signed: bool) {
     let neg = v < 0;
-    let mut m = v.unsigned_abs();
-    let mut digits = Vec::new();
-    loop {
-        let d = (m % radix as u128) as u8;
-        digits.push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
-        m /= radix as u128;
-        if m == 0 {
-            break;
+    let mut m = v.unsigned_abs() as u64;
+    let radix = u64::from(radix);
+    // Digits are written backwards from the end; the precision may ask for
+    // more leading zeros than any number has, so those are padded below.
+    let mut buf = [0u8; 24];
+    let mut i = buf.len();
+    if !(sp.prec == Some(0) && v == 0) {
+        loop {
+            let d = (m % radix) as u8;
+            i -= 1;
+            buf[i] = if d < 10 { b'0' + d } else { b'a' + d - 10 };
+            m /= radix;
+            if m == 0 {
+                break;
+            }
         }
     }
-    if sp.prec == Some(0) && v == 0 {
-        digits.clear();
+    let ndig = buf.len() - i;
+    // Zeros the precision asks for, plus the `#` flag's leading octal zero.
+    let mut zeros = sp.prec.unwrap_or(0).saturating_sub(ndig);
+    if sp.hash && radix == 8 && zeros == 0 && (ndig == 0 || buf[i] != b'0') {
+        zeros = 1;
     }
-    while digits.len() < sp.prec.unwrap_or(0) {
-        digits.push(b'0');
-    }
-    if sp.hash && radix == 8 && digits.last() != Some(&b'0') {
-        digits.push(b'0');
-    }
-    digits.reverse();
     let prefix: &[u8] = if neg {
         b"-"
     } else if signed && sp.plus {
@@ -124,25 +154,39 @@ pub fn pad_num(out: &mut Vec<u8>, sp: &Spec, v: i128, radix: u32, signed: bool) 
     } else {
         b""
     };
-    pad(out, sp, prefix, &digits, sp.zero && sp.prec.is_none());
+    pad_parts(
+        out,
+        sp,
+        prefix,
+        zeros,
+        &buf[i..],
+        sp.zero && sp.prec.is_none(),
+    );
 }
 
 fn pad(out: &mut Vec<u8>, sp: &Spec, prefix: &[u8], body: &[u8], zero: bool) {
-    let len = prefix.len() + body.len();
+    pad_parts(out, sp, prefix, 0, body, zero)
+}
+
+/// Writes `prefix`, `zeros` zero digits and `body`, padded to the width
+/// (on the right with `-`, with zeros after the prefix when `zero`).
+fn pad_parts(out: &mut Vec<u8>, sp: &Spec, prefix: &[u8], zeros: usize, body: &[u8], zero: bool) {
+    let len = prefix.len() + zeros + body.len();
     let fill = sp.width.saturating_sub(len);
-    if sp.minus {
-        out.extend_from_slice(prefix);
-        out.extend_from_slice(body);
-        out.resize(out.len() + fill, b' ');
+    // Where the fill goes: after the body (`-`), between prefix and digits
+    // (`0`), or in front.
+    let (left, mid, right) = if sp.minus {
+        (0, 0, fill)
     } else if zero {
-        out.extend_from_slice(prefix);
-        out.resize(out.len() + fill, b'0');
-        out.extend_from_slice(body);
+        (0, fill, 0)
     } else {
-        out.resize(out.len() + fill, b' ');
-        out.extend_from_slice(prefix);
-        out.extend_from_slice(body);
-    }
+        (fill, 0, 0)
+    };
+    out.resize(out.len() + left, b' ');
+    out.extend_from_slice(prefix);
+    out.resize(out.len() + mid + zeros, b'0');
+    out.extend_from_slice(body);
+    out.resize(out.len() + right, b' ');
 }
 
 /// Parses printf flags, width and precision at the start of `f` (after the
@@ -216,8 +260,13 @@ pub fn escape(f: &[u8], hex: bool) -> Option<(u8, usize)> {
     if hex && c == b'x' {
         let mut v = 0u32;
         let mut n = 1;
-        while n < 3 && n < f.len() && f[n].is_ascii_hexdigit() {
-            v = v * 16 + (f[n] as char).to_digit(16).unwrap_or(0);
+        while n < 3 && n < f.len() {
+            let d = match f[n] {
+                c @ b'0'..=b'9' => c - b'0',
+                c @ (b'a'..=b'f' | b'A'..=b'F') => (c | 0x20) - b'a' + 10,
+                _ => break,
+            };
+            v = v * 16 + u32::from(d);
             n += 1;
         }
         if n > 1 {
@@ -225,4 +274,70 @@ pub fn escape(f: &[u8], hex: bool) -> Option<(u8, usize)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `printf(fmt, v)` for a spec and conversion: `d` (signed), `u`, `o`, `x`.
+    fn num(spec: &str, v: i128) -> String {
+        let f = spec.as_bytes();
+        let (sp, n) = parse_spec(f, b"-+ #0");
+        let (radix, signed) = match f[n] {
+            b'd' => (10, true),
+            b'u' => (10, false),
+            b'o' => (8, false),
+            _ => (16, false),
+        };
+        let mut out = Vec::new();
+        pad_num(&mut out, &sp, v, radix, signed);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn numbers_pad_like_printf() {
+        // Expectations from glibc's printf.
+        let cases: &[(&str, i128, &str)] = &[
+            ("#o", 0, "0"),
+            ("#.0o", 0, "0"),
+            (".0d", 0, ""),
+            ("5.0d", 0, "     "),
+            ("#o", 8, "010"),
+            ("#.3o", 8, "010"),
+            ("#.4o", 8, "0010"),
+            ("-+6d", 5, "+5    "),
+            ("06d", -5, "-00005"),
+            ("#x", 255, "0xff"),
+            ("#x", 0, "0"),
+            ("#08x", 255, "0x0000ff"),
+            ("8.3d", -5, "    -005"),
+            ("-8.3d", -5, "-005    "),
+            ("08.3d", 5, "     005"),
+            (" d", 5, " 5"),
+            ("u", u64::MAX as i128, "18446744073709551615"),
+            ("d", i64::MIN as i128, "-9223372036854775808"),
+            ("o", u64::MAX as i128, "1777777777777777777777"),
+            ("x", u64::MAX as i128, "ffffffffffffffff"),
+        ];
+        for &(spec, v, want) in cases {
+            assert_eq!(num(spec, v), want, "%{spec} of {v}");
+        }
+    }
+
+    #[test]
+    fn hex_escapes_take_one_or_two_digits() {
+        assert_eq!(escape(b"x41z", true), Some((0x41, 3)));
+        assert_eq!(escape(b"xAf", true), Some((0xaf, 3)));
+        assert_eq!(escape(b"x4g", true), Some((4, 2)));
+        assert_eq!(escape(b"xg", true), None);
+        assert_eq!(escape(b"x41", false), None);
+    }
+
+    #[test]
+    fn control_bytes_quote_as_octal() {
+        let mut out = Vec::new();
+        shell_quote(&mut out, b"a\x01b\xff");
+        assert_eq!(out, b"'a'$'\\001''b'$'\\377'");
+    }
 }

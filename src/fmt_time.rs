@@ -7,6 +7,8 @@
 //! musl's `strftime` pulls in `snprintf` and its floating-point code (about
 //! 20 KB on MIPS) and lacks `%k`, `%l` and `%P`.
 
+use crate::fmt_quote::{pad_num, Spec};
+
 /// The broken-down local time of `secs` since the epoch (all zero when the C
 /// library cannot represent it).
 pub fn local(secs: i64) -> libc::tm {
@@ -43,127 +45,143 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-/// Appends `v` in decimal, padded on the left with `pad` to `width` bytes
-/// (a minus sign counts towards the width, as in printf).
+/// Appends `v` in decimal, padded on the left with `pad` (`b'0'` or
+/// `b' '`) to `width` bytes (a minus sign counts towards the width, as in
+/// printf: `%0*d` or `%*d`, which is what the shared printf padding does).
 pub fn push_num(out: &mut Vec<u8>, v: i64, width: usize, pad: u8) {
-    let mut d = [0u8; 20];
-    let mut n = v.unsigned_abs();
-    let mut i = d.len();
-    loop {
-        i -= 1;
-        d[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let len = d.len() - i + usize::from(v < 0);
-    if v < 0 && pad == b'0' {
-        out.push(b'-');
-    }
-    for _ in len..width {
-        out.push(pad);
-    }
-    if v < 0 && pad != b'0' {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&d[i..]);
+    let sp = Spec {
+        width,
+        zero: pad == b'0',
+        ..Spec::default()
+    };
+    pad_num(out, &sp, v.into(), 10, true);
 }
 
-fn is_leap(year: i64) -> bool {
+/// Whether `year` is a leap year; callers pass a year congruent to the real
+/// one modulo 400 (same answer), so 32-bit arithmetic suffices.
+fn is_leap(year: i32) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
 
 /// glibc's `iso_week_days`: days since the Monday starting this ISO week's
 /// year (negative when the day belongs to the previous ISO year).
-fn iso_week_days(yday: i64, wday: i64) -> i64 {
+fn iso_week_days(yday: i32, wday: i32) -> i32 {
     yday - (yday - wday + 4 + 378) % 7 + 3
 }
 
-/// The ISO 8601 week-based year and week number (`%G`, `%V`).
-fn iso_week(tm: &libc::tm) -> (i64, i64) {
-    let (yday, wday) = (tm.tm_yday as i64, tm.tm_wday as i64);
-    let mut year = tm.tm_year as i64 + 1900;
+/// `tm_year + 1900` reduced modulo 400 into 1901..=2699: positive, no
+/// overflow, and the same leap years and last two digits as the real year.
+fn short_year(tm: &libc::tm) -> i32 {
+    tm.tm_year % 400 + 2300
+}
+
+/// The ISO 8601 week-based year, as -1, 0 or 1 added to the calendar year,
+/// and the week number (`%G`, `%g`, `%V`).
+fn iso_week(tm: &libc::tm) -> (i32, i32) {
+    let (yday, wday) = (tm.tm_yday, tm.tm_wday);
+    let y = short_year(tm);
+    let mut step = 0;
     let mut days = iso_week_days(yday, wday);
     if days < 0 {
-        year -= 1;
-        days = iso_week_days(yday + 365 + i64::from(is_leap(year)), wday);
+        step = -1;
+        days = iso_week_days(yday + 365 + i32::from(is_leap(y - 1)), wday);
     } else {
-        let d = iso_week_days(yday - 365 - i64::from(is_leap(year)), wday);
+        let d = iso_week_days(yday - 365 - i32::from(is_leap(y)), wday);
         if d >= 0 {
-            year += 1;
+            step = 1;
             days = d;
         }
     }
-    (year, days / 7 + 1)
+    (step, days / 7 + 1)
 }
 
 /// Appends one conversion, `%` followed by `c`, as glibc's `strftime` would
 /// in the C locale; an unknown letter is copied as `%c`. `secs` is the time
 /// `tm` came from (`%s`).
+///
+/// Numeric conversions only pick their value, width and padding; one
+/// `push_num` call at the end writes them (a call per letter costs more
+/// code than the table of arms).
 pub fn conv(out: &mut Vec<u8>, c: u8, tm: &libc::tm, secs: i64) {
+    // Conversions made of other conversions.
+    let composite: &[u8] = match c {
+        b'c' => b"a b e H:M:S Y",
+        b'D' | b'x' => b"m/d/y",
+        b'F' => b"Y-m-d",
+        b'r' => b"I:M:S p",
+        b'R' => b"H:M",
+        b'T' | b'X' => b"H:M:S",
+        _ => b"",
+    };
+    if !composite.is_empty() {
+        return fmt(out, composite, tm, secs);
+    }
     let year = tm.tm_year as i64 + 1900;
-    let hour = tm.tm_hour as i64;
+    // The small fields stay 32-bit: i64 division is a library call on
+    // 32-bit targets.
+    let hour = tm.tm_hour;
     let h12 = (hour + 11) % 12 + 1;
     let day = DAYS.get(tm.tm_wday as usize).copied().unwrap_or("?");
     let month = MONTHS.get(tm.tm_mon as usize).copied().unwrap_or("?");
-    let (yday, wday) = (tm.tm_yday as i64, tm.tm_wday as i64);
-    let n2 = |out: &mut Vec<u8>, v: i64| push_num(out, v, 2, b'0');
-    match c {
-        b'a' => out.extend_from_slice(&day.as_bytes()[..day.len().min(3)]),
-        b'A' => out.extend_from_slice(day.as_bytes()),
-        b'b' | b'h' => out.extend_from_slice(&month.as_bytes()[..month.len().min(3)]),
-        b'B' => out.extend_from_slice(month.as_bytes()),
-        b'c' => fmt(out, b"a b e H:M:S Y", tm, secs),
-        b'C' => n2(out, year.div_euclid(100)),
-        b'd' => n2(out, tm.tm_mday as i64),
-        b'D' | b'x' => fmt(out, b"m/d/y", tm, secs),
-        b'e' => push_num(out, tm.tm_mday as i64, 2, b' '),
-        b'F' => fmt(out, b"Y-m-d", tm, secs),
-        b'g' => n2(out, iso_week(tm).0.rem_euclid(100)),
-        b'G' => push_num(out, iso_week(tm).0, 1, b'0'),
-        b'H' => n2(out, hour),
-        b'I' => n2(out, h12),
-        b'j' => push_num(out, yday + 1, 3, b'0'),
-        b'k' => push_num(out, hour, 2, b' '),
-        b'l' => push_num(out, h12, 2, b' '),
-        b'm' => n2(out, tm.tm_mon as i64 + 1),
-        b'M' => n2(out, tm.tm_min as i64),
-        b'n' => out.push(b'\n'),
-        b'p' => out.extend_from_slice(if hour >= 12 { b"PM" } else { b"AM" }),
-        b'P' => out.extend_from_slice(if hour >= 12 { b"pm" } else { b"am" }),
-        b'r' => fmt(out, b"I:M:S p", tm, secs),
-        b'R' => fmt(out, b"H:M", tm, secs),
-        b's' => push_num(out, secs, 1, b'0'),
-        b'S' => n2(out, tm.tm_sec as i64),
-        b't' => out.push(b'\t'),
-        b'T' | b'X' => fmt(out, b"H:M:S", tm, secs),
-        b'u' => push_num(out, (wday + 6) % 7 + 1, 1, b'0'),
-        b'U' => n2(out, (yday - wday + 7) / 7),
-        b'V' => n2(out, iso_week(tm).1),
-        b'w' => push_num(out, wday, 1, b'0'),
-        b'W' => n2(out, (yday - (wday + 6) % 7 + 7) / 7),
-        b'y' => n2(out, year.rem_euclid(100)),
-        b'Y' => push_num(out, year, 1, b'0'),
+    let (yday, wday, mday) = (tm.tm_yday, tm.tm_wday, tm.tm_mday);
+    let (v, width, pad): (i64, usize, u8) = match c {
+        b'C' => (year.div_euclid(100), 2, b'0'),
+        b'd' => (mday.into(), 2, b'0'),
+        b'e' => (mday.into(), 2, b' '),
+        b'g' => (((short_year(tm) + iso_week(tm).0) % 100).into(), 2, b'0'),
+        b'G' => (year + i64::from(iso_week(tm).0), 1, b'0'),
+        b'H' => (hour.into(), 2, b'0'),
+        b'I' => (h12.into(), 2, b'0'),
+        b'j' => ((yday + 1).into(), 3, b'0'),
+        b'k' => (hour.into(), 2, b' '),
+        b'l' => (h12.into(), 2, b' '),
+        b'm' => ((tm.tm_mon + 1).into(), 2, b'0'),
+        b'M' => (tm.tm_min.into(), 2, b'0'),
+        b's' => (secs, 1, b'0'),
+        b'S' => (tm.tm_sec.into(), 2, b'0'),
+        b'u' => (((wday + 6) % 7 + 1).into(), 1, b'0'),
+        b'U' => (((yday - wday + 7) / 7).into(), 2, b'0'),
+        b'V' => (iso_week(tm).1.into(), 2, b'0'),
+        b'w' => (wday.into(), 1, b'0'),
+        b'W' => (((yday - (wday + 6) % 7 + 7) / 7).into(), 2, b'0'),
+        b'y' => ((short_year(tm) % 100).into(), 2, b'0'),
+        b'Y' => (year, 1, b'0'),
         b'z' => {
             // c_long: i32 on 32-bit targets, so the cast is needed there.
             #[allow(clippy::unnecessary_cast)]
             let off = tm.tm_gmtoff as i64;
             let m = off.abs() / 60;
             out.push(if off < 0 { b'-' } else { b'+' });
-            push_num(out, m / 60 * 100 + m % 60, 4, b'0');
+            (m / 60 * 100 + m % 60, 4, b'0')
         }
-        b'Z' => {
-            if !tm.tm_zone.is_null() {
-                // SAFETY: localtime_r points tm_zone at a NUL-terminated
-                // zone name that lives as long as the process's TZ setting.
-                let z = unsafe { std::ffi::CStr::from_ptr(tm.tm_zone) };
-                out.extend_from_slice(z.to_bytes());
-            }
+        _ => {
+            let text: &[u8] = match c {
+                b'a' => &day.as_bytes()[..day.len().min(3)],
+                b'A' => day.as_bytes(),
+                b'b' | b'h' => &month.as_bytes()[..month.len().min(3)],
+                b'B' => month.as_bytes(),
+                b'n' => b"\n",
+                b'p' if hour >= 12 => b"PM",
+                b'p' => b"AM",
+                b'P' if hour >= 12 => b"pm",
+                b'P' => b"am",
+                b't' => b"\t",
+                b'Z' if !tm.tm_zone.is_null() => {
+                    // SAFETY: localtime_r points tm_zone at a NUL-terminated
+                    // zone name that lives as long as the process's TZ setting.
+                    unsafe { std::ffi::CStr::from_ptr(tm.tm_zone) }.to_bytes()
+                }
+                b'Z' => b"",
+                b'%' => b"%",
+                _ => {
+                    out.push(b'%');
+                    std::slice::from_ref(&c)
+                }
+            };
+            return out.extend_from_slice(text);
         }
-        b'%' => out.push(b'%'),
-        _ => out.extend_from_slice(&[b'%', c]),
-    }
+    };
+    push_num(out, v, width, pad);
 }
 
 /// Appends a format given as conversion letters, any other byte copied:
@@ -209,7 +227,11 @@ mod tests {
         // Days around year ends (ISO weeks), leap days, both halves of the
         // day, times before 1970.
         let mut times = vec![0i64, -1, 951_782_400, 1_709_622_489, 4_102_444_800];
-        for y in [1969i64, 1999, 2004, 2020, 2021, 2026] {
+        // Century years too (leap only every 400), and years before 1900
+        // (negative tm_year).
+        for y in [
+            1969i64, 1999, 2004, 2020, 2021, 2026, 1600, 1700, 1801, 1900, 2000, 2100, 2400, -45,
+        ] {
             let jan1 = (y - 1970) * 31_556_952;
             for d in -10..10 {
                 times.push(jan1 + d * 86_400 + 13 * 3600 + 7);

@@ -15,6 +15,7 @@
 
 use crate::output::{Action, Finding, Kind, Report};
 use crate::policy::ProcessRule;
+use std::fmt::Write as _;
 use std::io::Read;
 
 /// Bytes read from each `/proc/PID/*` file (`status` keeps `Uid:` in its
@@ -91,12 +92,13 @@ pub fn check_processes(rules: &[ProcessRule], report: &mut Report) {
                 rule.name, rule.user
             );
             if real != eff {
-                detail.push_str(&format!(" (real uid {real}, effective uid {eff})"));
+                let _ = write!(detail, " (real uid {real}, effective uid {eff})");
             }
-            let p = format!("/proc/{pid}");
+            path.clear();
+            let _ = write!(path, "/proc/{pid}");
             report.summary.drift += 1;
             report.one(Finding {
-                path: p.as_bytes(),
+                path: path.as_bytes(),
                 kind: Kind::Process,
                 expected: rule.user.as_str(),
                 actual: actual.as_str(),
@@ -110,7 +112,6 @@ pub fn check_processes(rules: &[ProcessRule], report: &mut Report) {
 
 /// Reads up to `buf.len()` bytes of `/proc/PID/FILE`.
 fn read_proc(pid: u32, file: &str, path: &mut String, buf: &mut [u8]) -> Option<usize> {
-    use std::fmt::Write;
     path.clear();
     let _ = write!(path, "/proc/{pid}/{file}");
     let mut f = std::fs::File::open(path.as_str()).ok()?;
@@ -131,17 +132,31 @@ fn comm_matches(comm: &[u8], name: &[u8]) -> bool {
     comm == name || (comm.len() == 15 && name.len() > 15 && name.starts_with(comm))
 }
 
+/// Splits `s` at the first `sep`: the bytes before it and, when there is
+/// one, the bytes after it (`slice::split` semantics, as a plain loop).
+fn cut(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
+    match s.iter().position(|&b| b == sep) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    }
+}
+
+/// The part of a path after its last `/`.
+fn base(a: &[u8]) -> &[u8] {
+    match a.iter().rposition(|&b| b == b'/') {
+        Some(i) => &a[i + 1..],
+        None => a,
+    }
+}
+
 /// Whether a NUL-separated command line runs `name`: `argv[0]`'s basename,
 /// or `argv[1]`'s when `argv[0]` is an interpreter.
 pub fn proc_name_matches(cmdline: &[u8], name: &[u8]) -> bool {
-    let mut args = cmdline.split(|&b| b == 0);
-    fn base(a: &[u8]) -> &[u8] {
-        a.rsplit(|&b| b == b'/').next().unwrap_or(a)
-    }
-    let Some(a0) = args.next() else { return false };
+    let (a0, mut rest) = cut(cmdline, 0);
     let b0 = base(a0);
     // Forked workers rename themselves ("gunicorn: worker [app]").
-    let b0_word = b0.split(|&b| b == b' ' || b == b':').next().unwrap_or(b0);
+    let word_end = b0.iter().position(|&b| b == b' ' || b == b':');
+    let b0_word = &b0[..word_end.unwrap_or(b0.len())];
     if b0 == name || b0_word == name {
         return true;
     }
@@ -149,27 +164,59 @@ pub fn proc_name_matches(cmdline: &[u8], name: &[u8]) -> bool {
         return false;
     }
     // `python3 -u app`: flags are not the program.
-    args.find(|a| !a.starts_with(b"-"))
-        .is_some_and(|a1| base(a1) == name)
+    while let Some(r) = rest {
+        let (a, next) = cut(r, 0);
+        if !a.starts_with(b"-") {
+            return base(a) == name;
+        }
+        rest = next;
+    }
+    false
 }
 
 /// (real, effective) uid from the `Uid:` line of `/proc/PID/status`.
 pub fn parse_uids(status: &[u8]) -> Option<(u32, u32)> {
-    let line = status
-        .split(|&b| b == b'\n')
-        .find(|l| l.starts_with(b"Uid:"))?;
-    let mut ids = line[4..]
-        .split(|&b| b == b'\t' || b == b' ')
-        .filter(|w| !w.is_empty())
-        .map(parse_u32);
-    Some((ids.next()??, ids.next()??))
+    let mut rest = Some(status);
+    let line = loop {
+        let (l, next) = cut(rest?, b'\n');
+        if l.starts_with(b"Uid:") {
+            break &l[4..];
+        }
+        rest = next;
+    };
+    // The first two words (tab- or space-separated) are the real and
+    // effective uids.
+    let mut ids = [0u32; 2];
+    let mut i = 0;
+    for id in &mut ids {
+        while i < line.len() && (line[i] == b'\t' || line[i] == b' ') {
+            i += 1;
+        }
+        let start = i;
+        while i < line.len() && line[i] != b'\t' && line[i] != b' ' {
+            i += 1;
+        }
+        if start == i {
+            return None;
+        }
+        *id = parse_u32(&line[start..i])?;
+    }
+    Some((ids[0], ids[1]))
 }
 
+/// A decimal u32 of at most 10 digits (no sign, no overflow).
 fn parse_u32(s: &[u8]) -> Option<u32> {
-    if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
+    if s.is_empty() || s.len() > 10 {
         return None;
     }
-    std::str::from_utf8(s).ok()?.parse().ok()
+    let mut v: u32 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+    }
+    Some(v)
 }
 
 #[cfg(test)]
@@ -192,6 +239,8 @@ mod tests {
         // An editor opening a file called gunicorn is not gunicorn.
         assert!(!proc_name_matches(b"vi\0gunicorn\0", b"gunicorn"));
         assert!(!proc_name_matches(b"", b"gunicorn"));
+        assert!(!proc_name_matches(b"python3\0-u\0", b"gunicorn"));
+        assert!(proc_name_matches(b"sh\0-c\0/x/gunicorn", b"gunicorn"));
     }
 
     #[test]
@@ -199,6 +248,11 @@ mod tests {
         let s = b"Name:\tx\nUmask:\t0022\nUid:\t0\t1101\t0\t0\nGid:\t0\t0\t0\t0\n";
         assert_eq!(parse_uids(s), Some((0, 1101)));
         assert_eq!(parse_uids(b"Name:\tx\n"), None);
+        assert_eq!(parse_uids(b"Uid:  4294967295 7"), Some((u32::MAX, 7)));
+        assert_eq!(parse_uids(b"Uid:\t4294967296\t7\n"), None);
+        assert_eq!(parse_uids(b"Uid:\t+1\t7\n"), None);
+        assert_eq!(parse_uids(b"Uid:\t1\n"), None);
+        assert_eq!(parse_u32(b"00000000001"), None);
     }
 
     #[test]

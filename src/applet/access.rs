@@ -28,13 +28,13 @@
 //! the uid-based `--chroot` variant of the model is not assumed.
 
 use crate::budget::{MAX_GROUPS, MAX_SYMLINKS, PATH_MAX, RESOLVE_BUF, RESOLVE_LEVELS};
+use crate::fmt_quote::{err_line, put};
 use crate::output::{json_str, mode_text, Format};
 use crate::sys::{self, Errno, Kind, Meta};
 use crate::users::{self, NameCache};
 use crate::{model, policy};
 use argh::FromArgs;
 use rustix::fd::{AsFd, OwnedFd};
-use std::fmt::Write as _;
 use std::io::Write;
 
 #[derive(FromArgs)]
@@ -160,11 +160,11 @@ pub fn main(args: &[&str]) -> i32 {
         Err(e) => return super::argh_exit("access", e),
     };
     if a.paths.is_empty() {
-        eprintln!("chperms access: no PATH given (see --help)");
+        err(&[b"no PATH given (see --help)"]);
         return 1;
     }
     let Some(who) = subject(&a.user) else {
-        eprintln!("chperms access: unknown user '{}'", a.user);
+        err(&[b"unknown user '", a.user.as_bytes(), b"'"]);
         return 1;
     };
     let root_id = std::ffi::CString::new(a.root.as_bytes())
@@ -221,13 +221,12 @@ fn subject(s: &str) -> Option<Subject> {
     })
 }
 
-/// Splits the first component off `pending` (leading slashes skipped):
-/// `(name, bytes after it)`, or `None` when only slashes remain.
-fn next_component(pending: &[u8]) -> Option<(&[u8], &[u8])> {
+/// Finds the first component of `pending` (leading slashes skipped): the
+/// byte range of its name, or `None` when only slashes remain.
+fn next_component(pending: &[u8]) -> Option<(usize, usize)> {
     let s = pending.iter().position(|&b| b != b'/')?;
-    let rest = &pending[s..];
-    let n = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-    Some((&rest[..n], &rest[n..]))
+    let n = pending[s..].iter().position(|&b| b == b'/');
+    Some((s, n.map_or(pending.len(), |n| s + n)))
 }
 
 fn cstr(name: &[u8]) -> Result<std::ffi::CString, Errno> {
@@ -238,42 +237,54 @@ fn cstr(name: &[u8]) -> Result<std::ffi::CString, Errno> {
 /// component examined. `levels`/`path` end up describing the directories on
 /// the physical path to where the walk stopped.
 fn walk(cx: &mut Ctx, arg: &[u8], levels: &mut Vec<Level>, path: &mut Vec<u8>) -> End {
+    let mut at = Vec::new();
+    match walk_to(cx, arg, levels, path, &mut at) {
+        Ok(end) => end,
+        Err(e) => End::Error(at, e),
+    }
+}
+
+/// [`walk`]'s body: every failing step returns its errno with `?`, and
+/// `at` always holds the path that an error there names.
+fn walk_to(
+    cx: &mut Ctx,
+    arg: &[u8],
+    levels: &mut Vec<Level>,
+    path: &mut Vec<u8>,
+    at: &mut Vec<u8>,
+) -> Result<End, Errno> {
     if arg.is_empty() {
-        return End::Error(Vec::new(), Errno::NOENT);
+        return Err(Errno::NOENT);
     }
     if arg.len() >= PATH_MAX {
-        return End::Error(arg.to_vec(), Errno::NAMETOOLONG);
+        *at = arg.to_vec();
+        return Err(Errno::NAMETOOLONG);
     }
+    // What is left to resolve is `pending[off..]`.
     let mut pending: Vec<u8> = arg.to_vec();
-    let mut fd: OwnedFd;
-    match start(arg[0] == b'/', levels, path) {
-        Ok(f) => fd = f,
-        Err(e) => return End::Error(path.clone(), e),
-    }
+    let mut off = 0;
+    let mut fd = start(arg[0] == b'/', levels, path, at)?;
     let mut links = 0;
     let mut printed = false;
     loop {
-        let Some((name, rest)) = next_component(&pending) else {
-            // Only the directory at the top is left: it is the target.
-            let Some(top) = levels.last() else {
-                return End::Error(path.clone(), Errno::NOENT);
-            };
-            let meta = top.meta;
-            let acl = acl_of(cx, &fd);
-            line(cx, path, &meta, cx.need, acl, None);
-            if !cx.who.allows(meta.uid, meta.gid, meta.mode, true, cx.need) {
-                let at = levels.len() - 1;
-                return denied(path, at, meta, cx.need, "");
-            }
-            return End::Allowed;
-        };
-        let (name, rest) = (name.to_vec(), rest.to_vec());
-        // Every component, dots included, needs search on the directory it
-        // is looked up in (the kernel's may_lookup).
+        at.clone_from(path);
         let Some(top) = levels.last() else {
-            return End::Error(path.clone(), Errno::NOENT);
+            return Err(Errno::NOENT);
         };
         let dir = top.meta;
+        let Some((ns, ne)) = next_component(&pending[off..]) else {
+            // Only the directory at the top is left: it is the target.
+            let acl = acl_of(cx, &fd);
+            line(cx, path, &dir, cx.need, acl, None);
+            if !cx.who.allows(dir.uid, dir.gid, dir.mode, true, cx.need) {
+                let at = levels.len() - 1;
+                return Ok(denied(path, at, dir, cx.need, ""));
+            }
+            return Ok(End::Allowed);
+        };
+        let (name, rest) = (&pending[off + ns..off + ne], &pending[off + ne..]);
+        // Every component, dots included, needs search on the directory it
+        // is looked up in (the kernel's may_lookup).
         if !printed {
             let acl = acl_of(cx, &fd);
             line(cx, path, &dir, X, acl, None);
@@ -281,57 +292,45 @@ fn walk(cx: &mut Ctx, arg: &[u8], levels: &mut Vec<Level>, path: &mut Vec<u8>) -
         }
         if !cx.who.allows(dir.uid, dir.gid, dir.mode, true, X) {
             let at = levels.len() - 1;
-            return denied(path, at, dir, X, "");
+            return Ok(denied(path, at, dir, X, ""));
         }
-        pending = rest.clone();
+        off += ne;
         if name == b"." {
             continue;
         }
         if name == b".." {
-            match sys::open_dir_path_at(fd.as_fd(), c"..").and_then(|f| Ok((sys::fstat(&f)?, f))) {
-                Ok((m, f)) => {
-                    fd = f;
-                    if levels.len() > 1 {
-                        levels.pop();
-                        let end = levels.last().map_or(0, |l| l.end);
-                        path.truncate(end);
-                    } else if !m.same_object(&dir) {
-                        // Above the starting directory of a relative path.
-                        path.extend_from_slice(b"/..");
-                        levels[0] = Level {
-                            start: 0,
-                            end: path.len(),
-                            meta: m,
-                        };
-                    }
-                    printed = false;
-                }
-                Err(e) => return End::Error(path.clone(), e),
+            let f = sys::open_dir_path_at(fd.as_fd(), c"..")?;
+            let m = sys::fstat(&f)?;
+            fd = f;
+            if levels.len() > 1 {
+                levels.pop();
+                let end = levels.last().map_or(0, |l| l.end);
+                path.truncate(end);
+            } else if !m.same_object(&dir) {
+                // Above the starting directory of a relative path.
+                path.extend_from_slice(b"/..");
+                levels[0] = Level {
+                    start: 0,
+                    end: path.len(),
+                    meta: m,
+                };
             }
+            printed = false;
             continue;
         }
-        let c = match cstr(&name) {
-            Ok(c) => c,
-            Err(e) => return End::Error(joined(path, &name), e),
-        };
-        let meta = match sys::stat_at(fd.as_fd(), &c) {
-            Ok(m) => m,
-            Err(e) => return End::Error(joined(path, &name), e),
-        };
+        *at = joined(path, name);
+        let c = cstr(name)?;
+        let meta = sys::stat_at(fd.as_fd(), &c)?;
         match meta.kind() {
             Kind::Symlink => {
                 links += 1;
                 if links > MAX_SYMLINKS {
-                    return End::Error(joined(path, &name), Errno::LOOP);
+                    return Err(Errno::LOOP);
                 }
                 let mut buf = vec![0u8; PATH_MAX];
-                let n = match sys::readlink_at(fd.as_fd(), &c, &mut buf) {
-                    Ok(n) => n,
-                    Err(e) => return End::Error(joined(path, &name), e),
-                };
+                let n = sys::readlink_at(fd.as_fd(), &c, &mut buf)?;
                 buf.truncate(n);
-                let lp = joined(path, &name);
-                line(cx, &lp, &meta, 0, false, Some(&buf));
+                line(cx, at, &meta, 0, false, Some(&buf));
                 // fs.protected_symlinks (may_follow_link): in a sticky
                 // world-writable directory only links owned by the follower
                 // or by the directory's owner are followed, even for root.
@@ -340,41 +339,35 @@ fn walk(cx: &mut Ctx, arg: &[u8], levels: &mut Vec<Level>, path: &mut Vec<u8>) -
                     && meta.uid != cx.who.uid
                     && meta.uid != dir.uid
                 {
-                    let at = levels.len();
-                    return denied(&lp, at, meta, 0, "fs.protected_symlinks");
+                    let lv = levels.len();
+                    return Ok(denied(at, lv, meta, 0, "fs.protected_symlinks"));
                 }
                 if buf.is_empty() {
-                    return End::Error(lp, Errno::NOENT);
+                    return Err(Errno::NOENT);
                 }
                 if buf.len() + 1 + rest.len() > RESOLVE_BUF {
-                    return End::Error(lp, Errno::NAMETOOLONG);
+                    return Err(Errno::NAMETOOLONG);
                 }
                 if !rest.is_empty() {
                     buf.push(b'/');
-                    buf.extend_from_slice(&rest);
+                    buf.extend_from_slice(rest);
                 }
                 if buf[0] == b'/' {
-                    match start(true, levels, path) {
-                        Ok(f) => fd = f,
-                        Err(e) => return End::Error(path.clone(), e),
-                    }
+                    fd = start(true, levels, path, at)?;
                     printed = false;
                 }
                 pending = buf;
+                off = 0;
             }
             Kind::Dir => {
-                let opened =
-                    sys::open_dir_path_at(fd.as_fd(), &c).and_then(|f| Ok((sys::fstat(&f)?, f)));
-                let (m, f) = match opened {
-                    Ok(x) => x,
-                    Err(e) => return End::Error(joined(path, &name), e),
-                };
+                let f = sys::open_dir_path_at(fd.as_fd(), &c)?;
+                let m = sys::fstat(&f)?;
                 if levels.len() >= RESOLVE_LEVELS || path.len() + name.len() + 1 > RESOLVE_BUF {
-                    return End::Error(joined(path, &name), Errno::NAMETOOLONG);
+                    return Err(Errno::NAMETOOLONG);
                 }
                 fd = f;
                 let start = path.len() + usize::from(path.last() != Some(&b'/'));
-                *path = joined(path, &name);
+                path.clone_from(at);
                 levels.push(Level {
                     start,
                     end: path.len(),
@@ -382,19 +375,18 @@ fn walk(cx: &mut Ctx, arg: &[u8], levels: &mut Vec<Level>, path: &mut Vec<u8>) -
                 });
                 printed = false;
             }
-            _ if !rest.is_empty() => return End::Error(joined(path, &name), Errno::NOTDIR),
+            _ if !rest.is_empty() => return Err(Errno::NOTDIR),
             _ => {
-                let fp = joined(path, &name);
                 let acl = match sys::open_path_at(fd.as_fd(), &c) {
                     Ok(h) => acl_of(cx, &h),
                     Err(_) => false,
                 };
-                line(cx, &fp, &meta, cx.need, acl, None);
+                line(cx, at, &meta, cx.need, acl, None);
                 if !cx.who.allows(meta.uid, meta.gid, meta.mode, false, cx.need) {
-                    let at = levels.len();
-                    return denied(&fp, at, meta, cx.need, "");
+                    let lv = levels.len();
+                    return Ok(denied(at, lv, meta, cx.need, ""));
                 }
-                return End::Allowed;
+                return Ok(End::Allowed);
             }
         }
     }
@@ -411,11 +403,17 @@ fn denied(path: &[u8], at: usize, meta: Meta, need: u32, why: &'static str) -> E
 }
 
 /// Opens the starting directory (`/` or the current directory) and resets
-/// the levels to it.
-fn start(absolute: bool, levels: &mut Vec<Level>, path: &mut Vec<u8>) -> Result<OwnedFd, Errno> {
+/// the levels and `path` to it (also the path its errors name, in `at`).
+fn start(
+    absolute: bool,
+    levels: &mut Vec<Level>,
+    path: &mut Vec<u8>,
+    at: &mut Vec<u8>,
+) -> Result<OwnedFd, Errno> {
     levels.clear();
     path.clear();
     path.push(if absolute { b'/' } else { b'.' });
+    at.clone_from(path);
     let fd = if absolute {
         sys::open_base_path(c"/", true)?
     } else {
@@ -449,23 +447,53 @@ fn acl_of<Fd: AsFd>(cx: &mut Ctx, fd: Fd) -> bool {
     acl
 }
 
-fn class_text(cx: &mut Ctx, c: Class) -> String {
-    match c {
-        Class::Root => "root".into(),
-        Class::Owner => "owner".into(),
-        Class::Group(g) => format!("group {}", cx.names.group_text(g)),
-        Class::Other => "other".into(),
+/// Appends `b` as `String::from_utf8_lossy` shows it (messages are UTF-8).
+fn put_lossy(o: &mut Vec<u8>, b: &[u8]) {
+    o.extend_from_slice(String::from_utf8_lossy(b).as_bytes());
+}
+
+/// Appends `v` in decimal.
+fn put_num(o: &mut Vec<u8>, v: u32) {
+    crate::fmt_time::push_num(o, i64::from(v), 1, b'0');
+}
+
+/// One line on stderr: `chperms access: ` and the parts.
+fn err(parts: &[&[u8]]) {
+    err_line(b"chperms access: ", parts);
+}
+
+/// Appends how a class is named in lines and verdicts (`group www-data`).
+fn put_class(o: &mut Vec<u8>, names: &mut NameCache, c: Class) {
+    let text: &[u8] = match c {
+        Class::Root => b"root",
+        Class::Owner => b"owner",
+        Class::Group(g) => {
+            put(o, &[b"group ", names.group_text(g).as_bytes()]);
+            return;
+        }
+        Class::Other => b"other",
+    };
+    o.extend_from_slice(text);
+}
+
+fn need_text(need: u32) -> &'static [u8] {
+    match need {
+        X => b"x",
+        W => b"w",
+        R => b"r",
+        _ => b"follow",
     }
 }
 
-fn need_text(need: u32) -> &'static str {
-    match need {
-        X => "x",
-        W => "w",
-        R => "r",
-        _ => "follow",
+fn bool_text(b: bool) -> &'static [u8] {
+    if b {
+        b"true"
+    } else {
+        b"false"
     }
 }
+
+const ACL_NOTE: &[u8] = b" (a component has an ACL: the kernel's answer may differ)";
 
 /// Prints one component: `drwxr-s--- u1001:www-data 02750 PATH  group www-data x: ok`.
 /// `need` 0 marks a symlink being followed (its own mode never matters).
@@ -477,46 +505,66 @@ fn line(cx: &mut Ctx, path: &[u8], m: &Meta, need: u32, acl: bool, target: Optio
         || cx
             .who
             .allows(m.uid, m.gid, m.mode, m.kind() == Kind::Dir, need);
-    let ct = class_text(cx, class);
+    let mut ct = Vec::new();
+    put_class(&mut ct, &mut cx.names, class);
+    let mode = mode_text(m.mode);
     let o = &mut cx.out;
     if cx.json {
         o.extend_from_slice(b"{\"path\":");
         json_str(o, path);
-        let _ = write!(o, ",\"type\":\"{}\",\"owner\":", m.kind().word());
+        put(
+            o,
+            &[
+                b",\"type\":\"",
+                m.kind().word().as_bytes(),
+                b"\",\"owner\":",
+            ],
+        );
         json_str(o, owner.as_bytes());
         o.extend_from_slice(b",\"group\":");
         json_str(o, group.as_bytes());
-        let _ = write!(
-            o,
-            ",\"uid\":{},\"gid\":{},\"mode\":\"{}\",\"class\":",
-            m.uid,
-            m.gid,
-            mode_text(m.mode)
-        );
-        json_str(o, ct.as_bytes());
+        o.extend_from_slice(b",\"uid\":");
+        put_num(o, m.uid);
+        o.extend_from_slice(b",\"gid\":");
+        put_num(o, m.gid);
+        put(o, &[b",\"mode\":\"", mode.as_bytes(), b"\",\"class\":"]);
+        json_str(o, &ct);
         if let Some(t) = target {
             o.extend_from_slice(b",\"target\":");
             json_str(o, t);
         } else {
-            let _ = write!(o, ",\"need\":\"{}\",\"ok\":{ok}", need_text(need));
+            put(
+                o,
+                &[
+                    b",\"need\":\"",
+                    need_text(need),
+                    b"\",\"ok\":",
+                    bool_text(ok),
+                ],
+            );
         }
-        let _ = writeln!(o, ",\"acl\":{acl}}}");
+        put(o, &[b",\"acl\":", bool_text(acl), b"}\n"]);
         return;
     }
-    o.extend_from_slice(&super::stat::mode_string(m.mode));
-    let _ = write!(o, " {owner}:{group} {} ", mode_text(m.mode));
-    o.extend_from_slice(path);
+    put(
+        o,
+        &[
+            &super::stat::mode_string(m.mode),
+            b" ",
+            owner.as_bytes(),
+            b":",
+            group.as_bytes(),
+            b" ",
+            mode.as_bytes(),
+            b" ",
+            path,
+        ],
+    );
     if let Some(t) = target {
-        o.extend_from_slice(b" -> ");
-        o.extend_from_slice(t);
-        o.extend_from_slice(b"  (followed)");
+        put(o, &[b" -> ", t, b"  (followed)"]);
     } else {
-        let _ = write!(
-            o,
-            "  {ct} {}: {}",
-            need_text(need),
-            if ok { "ok" } else { "DENIED" }
-        );
+        let verdict: &[u8] = if ok { b"ok" } else { b"DENIED" };
+        put(o, &[b"  ", &ct, b" ", need_text(need), b": ", verdict]);
     }
     if acl {
         o.extend_from_slice(b"  [has an ACL: the kernel's answer may differ]");
@@ -526,26 +574,28 @@ fn line(cx: &mut Ctx, path: &[u8], m: &Meta, need: u32, acl: bool, target: Optio
 
 /// Prints the verdict for one path and returns its exit status.
 fn verdict(cx: &mut Ctx, arg: &str, end: &End, levels: &[Level], path: &[u8]) -> i32 {
-    let verb = if cx.need == W { "write" } else { "read" };
-    let (word, at, msg, status) = match end {
+    let verb: &[u8] = if cx.need == W { b"write" } else { b"read" };
+    let name = cx.who.name.as_bytes();
+    let mut m: Vec<u8> = Vec::new();
+    let (word, at, status): (&[u8], &[u8], i32) = match end {
         End::Allowed => {
-            let mut m = format!("{} can {verb} {arg}", cx.who.name);
+            put(&mut m, &[name, b" can ", verb, b" ", arg.as_bytes()]);
             if cx.acl {
-                m.push_str(" (a component has an ACL: the kernel's answer may differ)");
+                m.extend_from_slice(ACL_NOTE);
             }
-            ("allowed", Vec::new(), m, 0)
+            (b"allowed", b"", 0)
         }
         End::Error(p, e) => {
-            let shown = String::from_utf8_lossy(p).into_owned();
-            let m = if p.is_empty() {
-                format!("{arg}: {}", sys::errno_text(*e))
-            } else {
-                format!("{arg}: {shown}: {}", sys::errno_text(*e))
-            };
-            if !cx.json {
-                eprintln!("chperms access: {m}");
+            put(&mut m, &[arg.as_bytes(), b": "]);
+            if !p.is_empty() {
+                put_lossy(&mut m, p);
+                m.extend_from_slice(b": ");
             }
-            ("error", p.clone(), m, 1)
+            m.extend_from_slice(sys::errno_text(*e).as_bytes());
+            if !cx.json {
+                err(&[&m]);
+            }
+            (b"error", p, 1)
         }
         End::Denied {
             path: p,
@@ -554,76 +604,94 @@ fn verdict(cx: &mut Ctx, arg: &str, end: &End, levels: &[Level], path: &[u8]) ->
             need,
             why,
         } => {
-            let shown = String::from_utf8_lossy(p).into_owned();
-            let mut m = format!("{} cannot {verb} {arg}: `{shown}` ", cx.who.name);
+            put(
+                &mut m,
+                &[name, b" cannot ", verb, b" ", arg.as_bytes(), b": `"],
+            );
+            put_lossy(&mut m, p);
+            m.extend_from_slice(b"` ");
             if !why.is_empty() {
-                let _ = write!(
-                    m,
-                    "is a symlink owned by {} in a sticky world-writable directory: {why} stops {} following it",
-                    cx.names.user_text(meta.uid),
-                    cx.who.name
+                put(
+                    &mut m,
+                    &[
+                        b"is a symlink owned by ",
+                        cx.names.user_text(meta.uid).as_bytes(),
+                        b" in a sticky world-writable directory: ",
+                        why.as_bytes(),
+                        b" stops ",
+                        name,
+                        b" following it",
+                    ],
                 );
             } else {
                 let owner = cx.names.user_text(meta.uid);
                 let group = cx.names.group_text(meta.gid);
-                let class = cx.who.class(meta.uid, meta.gid);
-                let ct = match class {
-                    Class::Owner => "the owner".to_string(),
-                    Class::Group(_) => format!("in {}", class_text(cx, class)),
-                    _ => class_text(cx, class),
-                };
-                let _ = write!(
-                    m,
-                    "is {owner}:{group} {}: {} is {ct} here (needs {})",
-                    mode_text(meta.mode),
-                    cx.who.name,
-                    need_text(*need)
+                put(
+                    &mut m,
+                    &[
+                        b"is ",
+                        owner.as_bytes(),
+                        b":",
+                        group.as_bytes(),
+                        b" ",
+                        mode_text(meta.mode).as_bytes(),
+                        b": ",
+                        name,
+                        b" is ",
+                    ],
                 );
-                if let Some(s) = suggestion(cx, levels, path, p, *at, meta, *need) {
-                    m.push_str("; ");
-                    m.push_str(&s);
+                match cx.who.class(meta.uid, meta.gid) {
+                    Class::Owner => m.extend_from_slice(b"the owner"),
+                    class @ Class::Group(_) => {
+                        m.extend_from_slice(b"in ");
+                        put_class(&mut m, &mut cx.names, class);
+                    }
+                    class => put_class(&mut m, &mut cx.names, class),
                 }
+                put(&mut m, &[b" here (needs ", need_text(*need), b")"]);
+                suggestion(cx, &mut m, levels, path, p, *at, meta, *need);
             }
             if cx.acl {
-                m.push_str(" (a component has an ACL: the kernel's answer may differ)");
+                m.extend_from_slice(ACL_NOTE);
             }
-            ("denied", p.clone(), m, 2)
+            (b"denied", p, 2)
         }
     };
+    let name = cx.who.name.as_bytes();
     let o = &mut cx.out;
     if cx.json {
-        o.extend_from_slice(b"{\"verdict\":\"");
-        o.extend_from_slice(word.as_bytes());
-        o.extend_from_slice(b"\",\"path\":");
+        put(o, &[b"{\"verdict\":\"", word, b"\",\"path\":"]);
         json_str(o, arg.as_bytes());
         o.extend_from_slice(b",\"user\":");
-        json_str(o, cx.who.name.as_bytes());
-        let _ = write!(o, ",\"access\":\"{verb}\"");
+        json_str(o, name);
+        put(o, &[b",\"access\":\"", verb, b"\""]);
         if !at.is_empty() {
             o.extend_from_slice(b",\"at\":");
-            json_str(o, &at);
+            json_str(o, at);
         }
         o.extend_from_slice(b",\"message\":");
-        json_str(o, msg.as_bytes());
-        let _ = writeln!(o, ",\"acl\":{}}}", cx.acl);
+        json_str(o, &m);
+        put(o, &[b",\"acl\":", bool_text(cx.acl), b"}\n"]);
     } else if status != 1 {
-        let _ = writeln!(o, "{word}: {msg}");
+        put(o, &[word, b": ", &m, b"\n"]);
     }
     status
 }
 
 /// The model's view of the denying component, when it lies in a vhost
 /// directly under `--root`: what the model wants there and whether applying
-/// it would let the subject through.
+/// it would let the subject through. Appended to `m` as `; ...`, or nothing.
+#[allow(clippy::too_many_arguments)]
 fn suggestion(
     cx: &mut Ctx,
+    m: &mut Vec<u8>,
     levels: &[Level],
     path: &[u8],
     target: &[u8],
     at: usize,
     meta: &Meta,
     need: u32,
-) -> Option<String> {
+) -> Option<()> {
     let root = cx.root_id?;
     // The vhost top is the level just below the one that is --root.
     let top = (1..levels.len().min(at + 1))
@@ -634,19 +702,27 @@ fn suggestion(
     if vhost.first() == Some(&b'.') {
         return None;
     }
-    let mut rel: Vec<&[u8]> = levels[top + 1..levels.len().min(at + 1)]
-        .iter()
-        .map(name_of)
-        .collect();
-    if at >= levels.len() {
-        rel.push(target.rsplit(|&b| b == b'/').next().unwrap_or(b""));
+    // The path below the vhost, `/`-joined (lossy, as the model reads str).
+    let mut rel = String::new();
+    let mut sep = "";
+    for l in &levels[top + 1..levels.len().min(at + 1)] {
+        rel.push_str(sep);
+        rel.push_str(&String::from_utf8_lossy(name_of(l)));
+        sep = "/";
     }
-    let vname = String::from_utf8_lossy(vhost).into_owned();
+    if at >= levels.len() {
+        let last = target.rsplit(|&b| b == b'/').next().unwrap_or(b"");
+        rel.push_str(sep);
+        rel.push_str(&String::from_utf8_lossy(last));
+    }
+    let vname = String::from_utf8_lossy(vhost);
+    let root_dir = cx.root.trim_end_matches('/');
     // Vhost user discovery as SPEC §3: home directory, else a top-level
     // owner with uid >= 1000.
-    let home = format!("{}/{}", cx.root.trim_end_matches('/'), vname);
+    let mut home = Vec::new();
+    put(&mut home, &[root_dir.as_bytes(), b"/", vname.as_bytes()]);
     let top_uid = levels[top].meta.uid;
-    let user = users::user_by_home(home.as_bytes()).or_else(|| {
+    let user = users::user_by_home(&home).or_else(|| {
         (top_uid >= 1000)
             .then(|| users::user_by_uid(top_uid))
             .flatten()
@@ -667,13 +743,9 @@ fn suggestion(
         chroot: false,
         lenient: false,
     };
-    let rel: Vec<String> = rel
-        .iter()
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect();
     let want = policy::compile(&parsed, &ctx)
         .ok()?
-        .expect_path(&rel.join("/"), meta.kind());
+        .expect_path(&rel, meta.kind());
     let mode = want.mode?.0;
     let uid = want.uid.map_or(meta.uid, |u| u.0);
     let gid = want.gid.map_or(meta.gid, |g| g.0);
@@ -688,32 +760,41 @@ fn suggestion(
     } else {
         gn.as_str()
     };
-    let wants = format!("{un}:{gn} {}", mode_text(mode));
-    let cmd = if cx.root.trim_end_matches('/') == "/srv" {
-        format!("chperms {vname}")
-    } else {
-        format!("chperms --root {} {vname}", cx.root)
-    };
-    let cmd = if user.is_none() {
-        format!("{cmd} --user USER")
-    } else {
-        cmd
-    };
+    let name = cx.who.name.as_bytes();
     let same = uid == meta.uid && gid == meta.gid && mode == meta.perm();
     let allows = cx.who.allows(uid, gid, mode, dir, need);
-    Some(if same {
-        format!(
-            "this is what the model wants ({wants}): {} is kept out by design",
-            cx.who.name
-        )
-    } else if allows {
-        format!("the model wants {wants} — run `{cmd}`")
+    // Every variant names what the model wants in the middle.
+    m.extend_from_slice(if same {
+        b"; this is what the model wants ("
     } else {
-        format!(
-            "the model wants {wants}, which keeps {} out too (by design)",
-            cx.who.name
-        )
-    })
+        b"; the model wants "
+    });
+    put(
+        m,
+        &[
+            un.as_bytes(),
+            b":",
+            gn.as_bytes(),
+            b" ",
+            mode_text(mode).as_bytes(),
+        ],
+    );
+    if same {
+        put(m, &[b"): ", name, b" is kept out by design"]);
+    } else if allows {
+        m.extend_from_slice(" — run `chperms ".as_bytes());
+        if root_dir != "/srv" {
+            put(m, &[b"--root ", cx.root.as_bytes(), b" "]);
+        }
+        m.extend_from_slice(vname.as_bytes());
+        if user.is_none() {
+            m.extend_from_slice(b" --user USER");
+        }
+        m.push(b'`');
+    } else {
+        put(m, &[b", which keeps ", name, b" out too (by design)"]);
+    }
+    Some(())
 }
 
 #[cfg(test)]
@@ -729,8 +810,8 @@ mod tests {
 
     #[test]
     fn components_split_on_slashes() {
-        assert_eq!(next_component(b"//a/b"), Some((&b"a"[..], &b"/b"[..])));
-        assert_eq!(next_component(b"a"), Some((&b"a"[..], &b""[..])));
+        assert_eq!(next_component(b"//a/b"), Some((2, 3)));
+        assert_eq!(next_component(b"a"), Some((0, 1)));
         assert_eq!(next_component(b"///"), None);
     }
 }

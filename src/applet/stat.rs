@@ -35,16 +35,17 @@ Deviations from GNU stat:
   with precisions above 9 are padded with zeros.
 ";
 
-use crate::fmt_quote::{pad_num, pad_str, parse_spec, shell_quote, Spec};
+use crate::fmt_quote::{err_line, pad_num, pad_str, parse_spec, shell_quote, Spec};
 use crate::fmt_time;
 use crate::sys::{self, Kind, Meta};
 use crate::users::NameCache;
 use std::ffi::CString;
 use std::io::Write;
 
-/// One piece of a parsed format: literal bytes or a directive.
+/// One piece of a parsed format: a literal byte or a directive. (A token
+/// per literal byte needs no heap-owning variant, so no drop code.)
 enum Tok {
-    Lit(Vec<u8>),
+    Lit(u8),
     /// `%` directive: spec, modifier (`H`/`L`/0) and conversion byte.
     Dir(Spec, u8, u8),
 }
@@ -56,16 +57,41 @@ const LONG_NODEV: &str = "Device: %Hd,%Ld\tInode: %-10i  Links: %h\n";
 const LONG_TAIL: &str = "Access: (%04a/%10.10A)  Uid: (%5u/%8U)   Gid: (%5g/%8G)\n\
 Access: %x\nModify: %y\nChange: %z\n Birth: %w\n";
 
-fn usage_err(msg: &str) -> i32 {
-    eprintln!("stat: {msg}\nTry 'stat --help' for more information.");
+/// Writes `stat: ` and the concatenated `parts` as one line on stderr.
+fn say(parts: &[&[u8]]) {
+    err_line(b"stat: ", parts);
+}
+
+fn usage_err(parts: &[&[u8]]) -> i32 {
+    say(parts);
+    err_line(b"Try 'stat --help' for more information.", &[]);
     1
 }
+
+/// `c` as Rust's `c as char` prints it (bytes above 0x7f become two-byte
+/// UTF-8), for messages quoting an option or escape letter.
+fn char_text(c: u8, buf: &mut [u8; 4]) -> &[u8] {
+    (c as char).encode_utf8(buf).as_bytes()
+}
+
+/// Long options; a unique prefix selects one. `main` matches on the
+/// indexes: keep the order.
+const LONG: [&str; 8] = [
+    "dereference",
+    "format",
+    "printf",
+    "terse",
+    "help",
+    "cached",
+    "file-system",
+    "version",
+];
 
 /// Runs `chperms stat`.
 pub fn main(args: &[&str]) -> i32 {
     let mut follow = false;
     let mut terse = false;
-    let mut fmt: Option<(String, bool)> = None;
+    let mut fmt: Option<(&str, bool)> = None;
     let mut files: Vec<&str> = Vec::new();
     let mut i = 0;
     let mut opts_done = false;
@@ -85,50 +111,58 @@ pub fn main(args: &[&str]) -> i32 {
                 Some((n, v)) => (n, Some(v)),
                 None => (long, None),
             };
-            let known = [
-                "dereference",
-                "format",
-                "printf",
-                "terse",
-                "help",
-                "cached",
-                "file-system",
-                "version",
-            ];
-            let hits: Vec<&&str> = known.iter().filter(|k| k.starts_with(name)).collect();
-            let full = match hits.as_slice() {
-                [one] => **one,
-                _ if known.contains(&name) => name,
-                [] => return usage_err(&format!("unrecognized option '{a}'")),
-                _ => return usage_err(&format!("option '{a}' is ambiguous")),
-            };
-            match full {
-                "format" | "printf" | "cached" => {
+            // An exact name wins; otherwise the prefix must be unique.
+            let mut hit = 0;
+            let mut hits = 0;
+            for (k, opt) in LONG.iter().enumerate() {
+                if *opt == name {
+                    hit = k;
+                    hits = 1;
+                    break;
+                }
+                if opt.starts_with(name) {
+                    hit = k;
+                    hits += 1;
+                }
+            }
+            match hits {
+                1 => {}
+                0 => return usage_err(&[b"unrecognized option '", a.as_bytes(), b"'"]),
+                _ => return usage_err(&[b"option '", a.as_bytes(), b"' is ambiguous"]),
+            }
+            // Indexes into LONG (matching on them avoids string compares).
+            match hit {
+                1 | 2 | 5 => {
                     let v = match val {
-                        Some(v) => v.to_string(),
+                        Some(v) => v,
                         None if i < args.len() => {
                             i += 1;
-                            args[i - 1].to_string()
+                            args[i - 1]
                         }
                         None => {
-                            return usage_err(&format!("option '--{full}' requires an argument"))
+                            return usage_err(&[
+                                b"option '--",
+                                LONG[hit].as_bytes(),
+                                b"' requires an argument",
+                            ])
                         }
                     };
-                    if full != "cached" {
-                        fmt = Some((v, full == "printf"));
+                    // --cached=MODE is accepted and ignored.
+                    if hit != 5 {
+                        fmt = Some((v, hit == 2));
                     }
                 }
-                "dereference" => follow = true,
-                "terse" => terse = true,
-                "help" => {
+                0 => follow = true,
+                3 => terse = true,
+                4 => {
                     print!("{HELP}");
                     return 0;
                 }
-                "version" => {
-                    println!("stat (chperms) {}", env!("CARGO_PKG_VERSION"));
+                7 => {
+                    print!(concat!("stat (chperms) ", env!("CARGO_PKG_VERSION"), "\n"));
                     return 0;
                 }
-                _ => return usage_err("--file-system is not supported by chperms stat"),
+                _ => return usage_err(&[b"--file-system is not supported by chperms stat"]),
             }
             continue;
         }
@@ -140,36 +174,32 @@ pub fn main(args: &[&str]) -> i32 {
                 b't' => terse = true,
                 b'c' => {
                     let v = if j + 1 < b.len() {
-                        a[j + 1..].to_string()
+                        &a[j + 1..]
                     } else if i < args.len() {
                         i += 1;
-                        args[i - 1].to_string()
+                        args[i - 1]
                     } else {
-                        return usage_err("option requires an argument -- 'c'");
+                        return usage_err(&[b"option requires an argument -- 'c'"]);
                     };
                     fmt = Some((v, false));
                     break;
                 }
-                b'f' => return usage_err("-f (--file-system) is not supported by chperms stat"),
-                c => return usage_err(&format!("invalid option -- '{}'", c as char)),
+                b'f' => {
+                    return usage_err(&[b"-f (--file-system) is not supported by chperms stat"])
+                }
+                c => return usage_err(&[b"invalid option -- '", char_text(c, &mut [0; 4]), b"'"]),
             }
             j += 1;
         }
     }
     if files.is_empty() {
-        return usage_err("missing operand");
+        return usage_err(&[b"missing operand"]);
     }
-    let (user_fmt, printf) = match &fmt {
-        Some((f, p)) => (Some(f.as_bytes()), *p),
-        None => (None, false),
-    };
-    let toks = match user_fmt {
-        Some(f) => match parse(f, printf) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                eprintln!("stat: {e}");
-                return 1;
-            }
+    let printf = fmt.is_some_and(|(_, p)| p);
+    let toks = match fmt {
+        Some((f, _)) => match parse(f.as_bytes(), printf) {
+            Some(t) => Some(t),
+            None => return 1,
         },
         None => None,
     };
@@ -185,11 +215,9 @@ pub fn main(args: &[&str]) -> i32 {
         let m = match sys::stat_base(&c, follow) {
             Ok(m) => m,
             Err(e) => {
-                eprintln!(
-                    "stat: cannot statx {}: {}",
-                    crate::fmt_quote::quoted(f.as_bytes()),
-                    sys::errno_text(e)
-                );
+                let mut q = Vec::new();
+                shell_quote(&mut q, f.as_bytes());
+                say(&[b"cannot statx ", &q, b": ", sys::errno_text(e).as_bytes()]);
                 status = 1;
                 continue;
             }
@@ -197,7 +225,7 @@ pub fn main(args: &[&str]) -> i32 {
         let file = File {
             name: f.as_bytes(),
             c: &c,
-            m,
+            m: &m,
             follow,
             literal: toks.is_none() && !terse,
         };
@@ -210,16 +238,17 @@ pub fn main(args: &[&str]) -> i32 {
                 }
             }
             None => {
-                let mut s = String::new();
-                if terse {
-                    s.push_str(TERSE);
+                let dev = matches!(m.kind(), Kind::CharDev | Kind::BlockDev);
+                let parts = if terse {
+                    [TERSE, "", ""]
                 } else {
-                    s.push_str(LONG_HEAD);
-                    let dev = matches!(m.kind(), Kind::CharDev | Kind::BlockDev);
-                    s.push_str(if dev { LONG_DEV } else { LONG_NODEV });
-                    s.push_str(LONG_TAIL);
-                }
-                if let Ok(t) = parse(s.as_bytes(), false) {
+                    [
+                        LONG_HEAD,
+                        if dev { LONG_DEV } else { LONG_NODEV },
+                        LONG_TAIL,
+                    ]
+                };
+                if let Some(t) = parse(parts.concat().as_bytes(), false) {
                     render(&mut out, &t, &file, &mut names);
                 }
             }
@@ -235,41 +264,45 @@ pub fn main(args: &[&str]) -> i32 {
 struct File<'a> {
     name: &'a [u8],
     c: &'a CString,
-    m: Meta,
+    m: &'a Meta,
     follow: bool,
     /// `%N` without quotes (GNU's default format quotes nothing).
     literal: bool,
 }
 
-/// Parses a format; `printf` interprets backslash escapes.
-fn parse(f: &[u8], printf: bool) -> Result<Vec<Tok>, String> {
+/// Parses a format; `printf` interprets backslash escapes. An invalid
+/// directive is reported on stderr and gives `None`.
+fn parse(f: &[u8], printf: bool) -> Option<Vec<Tok>> {
     let mut toks = Vec::new();
-    let mut lit = Vec::new();
     let mut i = 0;
     while i < f.len() {
         let c = f[i];
         i += 1;
         if c == b'\\' && printf {
             if i >= f.len() {
-                eprintln!("stat: warning: backslash at end of format");
-                lit.push(b'\\');
+                say(&[b"warning: backslash at end of format"]);
+                toks.push(Tok::Lit(b'\\'));
                 continue;
             }
             match crate::fmt_quote::escape(&f[i..], true) {
                 Some((b, n)) => {
-                    lit.push(b);
+                    toks.push(Tok::Lit(b));
                     i += n;
                 }
                 None => {
-                    eprintln!("stat: warning: unrecognized escape '\\{}'", f[i] as char);
-                    lit.push(f[i]);
+                    say(&[
+                        b"warning: unrecognized escape '\\",
+                        char_text(f[i], &mut [0; 4]),
+                        b"'",
+                    ]);
+                    toks.push(Tok::Lit(f[i]));
                     i += 1;
                 }
             }
             continue;
         }
         if c != b'%' {
-            lit.push(c);
+            toks.push(Tok::Lit(c));
             continue;
         }
         let (sp, n) = parse_spec(&f[i..], b"-+ #0'");
@@ -278,10 +311,11 @@ fn parse(f: &[u8], printf: bool) -> Result<Vec<Tok>, String> {
         let conv = f.get(i).copied().unwrap_or(0);
         if conv == 0 || conv == b'%' {
             if n > 0 {
-                let d = String::from_utf8_lossy(&f[start..(i + 1).min(f.len())]).into_owned();
-                return Err(format!("'{d}': invalid directive"));
+                let d = String::from_utf8_lossy(&f[start..(i + 1).min(f.len())]);
+                say(&[b"'", d.as_bytes(), b"': invalid directive"]);
+                return None;
             }
-            lit.push(b'%');
+            toks.push(Tok::Lit(b'%'));
             i += 1;
             continue;
         }
@@ -292,15 +326,9 @@ fn parse(f: &[u8], printf: bool) -> Result<Vec<Tok>, String> {
             i += 1;
         }
         let conv = if modc != 0 { f[i - 1] } else { conv };
-        if !lit.is_empty() {
-            toks.push(Tok::Lit(std::mem::take(&mut lit)));
-        }
         toks.push(Tok::Dir(sp, modc, conv));
     }
-    if !lit.is_empty() {
-        toks.push(Tok::Lit(lit));
-    }
-    Ok(toks)
+    Some(toks)
 }
 
 /// glibc's `major()`/`minor()` of a `dev_t`.
@@ -324,20 +352,18 @@ pub fn mode_string(mode: u32) -> [u8; 10] {
         Kind::BlockDev => b'b',
         Kind::Unknown => b'?',
     };
-    let mut s = *b"?---------";
+    let mut s = *b"?rwxrwxrwx";
     s[0] = t;
-    for (k, ch) in b"rwxrwxrwx".iter().enumerate() {
-        if mode & (0o400 >> k) != 0 {
-            s[k + 1] = *ch;
+    for k in 0..9 {
+        if mode & (0o400 >> k) == 0 {
+            s[k + 1] = b'-';
         }
     }
-    for (k, bit, ch) in [(3, 0o4000, b's'), (6, 0o2000, b's'), (9, 0o1000, b't')] {
-        if mode & bit != 0 {
-            s[k] = if s[k] == b'-' {
-                ch.to_ascii_uppercase()
-            } else {
-                ch
-            };
+    // setuid, setgid, sticky: lower case over an `x`, upper case without.
+    for k in 0..3 {
+        if mode & (0o4000 >> k) != 0 {
+            let at = 3 + 3 * k;
+            s[at] = if s[at] == b'-' { b"SST"[k] } else { b"sst"[k] };
         }
     }
     s
@@ -375,9 +401,11 @@ pub fn epoch(out: &mut Vec<u8>, sp: &Spec, t: (i64, u32)) {
     let start = out.len();
     pad_num(out, &isp, t.0 as i128, 10, true);
     if prec > 0 {
-        let frac = format!("{:09}", t.1);
         out.push(b'.');
-        out.extend_from_slice(&frac.as_bytes()[..prec.min(9)]);
+        // Nine digits of nanoseconds, cut to the precision.
+        let keep = out.len() + prec.min(9);
+        fmt_time::push_num(out, t.1 as i64, 9, b'0');
+        out.truncate(keep);
         out.resize(out.len() + prec.saturating_sub(9), b'0');
     }
     if sp.minus {
@@ -386,73 +414,60 @@ pub fn epoch(out: &mut Vec<u8>, sp: &Spec, t: (i64, u32)) {
     }
 }
 
+/// Renders the tokens for one file. Numeric directives only choose their
+/// value and radix; a single `pad_num` call at the end prints them.
 fn render(out: &mut Vec<u8>, toks: &[Tok], f: &File<'_>, names: &mut NameCache) {
-    let m = &f.m;
+    let m = f.m;
     for t in toks {
         let (sp, modc, conv) = match t {
-            Tok::Lit(l) => {
-                out.extend_from_slice(l);
+            Tok::Lit(b) => {
+                out.push(*b);
                 continue;
             }
             Tok::Dir(sp, modc, conv) => (sp, *modc, *conv),
         };
-        let u = |out: &mut Vec<u8>, v: u64| pad_num(out, sp, v as i128, 10, false);
-        let x = |out: &mut Vec<u8>, v: u64| pad_num(out, sp, v as i128, 16, false);
-        match (modc, conv) {
-            (b'H', b'd') => u(out, major(m.dev)),
-            (b'L', b'd') => u(out, minor(m.dev)),
-            (b'H', b'r') => u(out, major(m.rdev)),
-            (b'L', b'r') => u(out, minor(m.rdev)),
-            (_, b'a') => pad_num(out, sp, m.perm() as i128, 8, false),
-            (_, b'A') => pad_str(out, sp, &mode_string(m.mode)),
-            (_, b'b') => u(out, m.blocks as u64),
-            (_, b'B') => u(out, 512),
-            (_, b'd') => u(out, m.dev),
-            (_, b'D') => x(out, m.dev),
-            (_, b'f') => x(out, m.mode as u64),
-            (_, b'F') => pad_str(out, sp, type_name(m).as_bytes()),
-            (_, b'g') => u(out, m.gid as u64),
-            (_, b'G') => match names.group(m.gid) {
-                Some(n) => pad_str(out, sp, n.as_bytes()),
-                None => pad_str(out, sp, b"UNKNOWN"),
-            },
-            (_, b'h') => u(out, m.nlink),
-            (_, b'i') => u(out, m.ino),
-            (_, b'n') => pad_str(out, sp, f.name),
+        // `%Hd` and friends: the major or minor number of dev or rdev.
+        let dev = if conv == b'd' { m.dev } else { m.rdev };
+        let (v, radix): (u64, u32) = match (modc, conv) {
+            (b'H', _) => (major(dev), 10),
+            (b'L', _) => (minor(dev), 10),
+            (_, b'a') => (m.perm() as u64, 8),
+            (_, b'b') => (m.blocks as u64, 10),
+            (_, b'B') => (512, 10),
+            (_, b'd') => (m.dev, 10),
+            (_, b'D') => (m.dev, 16),
+            (_, b'f') => (m.mode as u64, 16),
+            (_, b'g') => (m.gid as u64, 10),
+            (_, b'h') => (m.nlink, 10),
+            (_, b'i') => (m.ino, 10),
+            (_, b'o') => (m.blksize as u64, 10),
+            (_, b't') => (major(m.rdev), 16),
+            (_, b'T') => (minor(m.rdev), 16),
+            (_, b'r') => (m.rdev, 10),
+            (_, b'R') => (m.rdev, 16),
+            (_, b'u') => (m.uid as u64, 10),
+            (_, b's') => {
+                // The only signed one.
+                pad_num(out, sp, m.size as i128, 10, true);
+                continue;
+            }
             (_, b'N') => {
-                let q = |v: &mut Vec<u8>, s: &[u8]| {
-                    if f.literal {
-                        v.extend_from_slice(s)
-                    } else {
-                        shell_quote(v, s)
-                    }
-                };
                 let mut v = Vec::new();
-                q(&mut v, f.name);
+                quote_name(&mut v, f.literal, f.name);
                 pad_str(out, sp, &v);
                 if m.kind() == Kind::Symlink && !f.follow {
                     let mut buf = vec![0u8; crate::budget::PATH_MAX];
                     if let Ok(n) = sys::readlink_base(f.c, &mut buf) {
                         out.extend_from_slice(b" -> ");
                         v.clear();
-                        q(&mut v, &buf[..n]);
+                        quote_name(&mut v, f.literal, &buf[..n]);
                         pad_str(out, sp, &v);
                     }
                 }
+                continue;
             }
-            (_, b'o') => u(out, m.blksize as u64),
-            (_, b's') => pad_num(out, sp, m.size as i128, 10, true),
-            (_, b't') => x(out, major(m.rdev)),
-            (_, b'T') => x(out, minor(m.rdev)),
-            (_, b'r') => u(out, m.rdev),
-            (_, b'R') => x(out, m.rdev),
-            (_, b'u') => u(out, m.uid as u64),
-            (_, b'U') => match names.user(m.uid) {
-                Some(n) => pad_str(out, sp, n.as_bytes()),
-                None => pad_str(out, sp, b"UNKNOWN"),
-            },
             (_, c @ (b'w' | b'W' | b'x' | b'X' | b'y' | b'Y' | b'z' | b'Z')) => {
-                let t = match c.to_ascii_lowercase() {
+                let t = match c | 0x20 {
                     b'w' => sys::birth_at(sys::cwd(), f.c, f.follow),
                     b'x' => Some(m.atime),
                     b'y' => Some(m.mtime),
@@ -467,8 +482,66 @@ fn render(out: &mut Vec<u8>, toks: &[Tok], f: &File<'_>, names: &mut NameCache) 
                 } else {
                     pad_str(out, sp, b"-");
                 }
+                continue;
             }
-            _ => out.push(b'?'),
+            (_, c) => {
+                let name = match c {
+                    b'G' => names.group(m.gid),
+                    b'U' => names.user(m.uid),
+                    _ => None,
+                };
+                let mode = mode_string(m.mode);
+                let text: &[u8] = match c {
+                    b'A' => &mode,
+                    b'F' => type_name(m).as_bytes(),
+                    b'G' | b'U' => name.as_ref().map_or(b"UNKNOWN", |n| n.as_bytes()),
+                    b'n' => f.name,
+                    _ => {
+                        out.push(b'?');
+                        continue;
+                    }
+                };
+                pad_str(out, sp, text);
+                continue;
+            }
+        };
+        pad_num(out, sp, v as i128, radix, false);
+    }
+}
+
+/// `%N`'s name: as is in the default format, else shell-quoted.
+fn quote_name(v: &mut Vec<u8>, literal: bool, s: &[u8]) {
+    if literal {
+        v.extend_from_slice(s)
+    } else {
+        shell_quote(v, s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ls -l`'s rules spelled out bit by bit, for every permission mode.
+    #[test]
+    fn mode_strings_follow_ls() {
+        for perm in 0..0o10000u32 {
+            let s = mode_string(0o100000 | perm);
+            assert_eq!(s[0], b'-');
+            for k in 0..9 {
+                let x = k % 3 == 2;
+                let special = [0o4000, 0o2000, 0o1000][k / 3];
+                let set = perm & (0o400 >> k) != 0;
+                let want = match (x && perm & special != 0, set) {
+                    (true, true) => b"sst"[k / 3],
+                    (true, false) => b"SST"[k / 3],
+                    (false, true) => b"rwx"[k % 3],
+                    (false, false) => b'-',
+                };
+                assert_eq!(s[k + 1], want, "{perm:o}");
+            }
         }
+        assert_eq!(&mode_string(0o140755), b"srwxr-xr-x");
+        assert_eq!(&mode_string(0o010644), b"prw-r--r--");
     }
 }
