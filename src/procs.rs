@@ -16,7 +16,6 @@
 use crate::output::{Action, Finding, Kind, Report};
 use crate::policy::ProcessRule;
 use std::fmt::Write as _;
-use std::io::Read;
 
 /// Bytes read from each `/proc/PID/*` file (`status` keeps `Uid:` in its
 /// first lines; longer command lines only lose arguments after `argv[1]`).
@@ -114,17 +113,7 @@ pub fn check_processes(rules: &[ProcessRule], report: &mut Report) {
 fn read_proc(pid: u32, file: &str, path: &mut String, buf: &mut [u8]) -> Option<usize> {
     path.clear();
     let _ = write!(path, "/proc/{pid}/{file}");
-    let mut f = std::fs::File::open(path.as_str()).ok()?;
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-    Some(n)
+    crate::sys::read_prefix(path, buf).ok()
 }
 
 /// `comm` is the first 15 bytes of the executable's name.

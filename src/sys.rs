@@ -594,10 +594,9 @@ pub fn open_read(path: &str) -> SysResult<std::fs::File> {
     Ok(std::fs::File::from(fd))
 }
 
-/// Reads `path` whole, up to `max` bytes; `Ok(None)` when it holds more.
-pub fn read_file_max(path: &str, max: usize) -> SysResult<Option<Vec<u8>>> {
+/// Reads the first `buf.len()` bytes of `path` (fewer at its end).
+pub fn read_prefix(path: &str, buf: &mut [u8]) -> SysResult<usize> {
     let f = open_read(path)?;
-    let mut buf = vec![0u8; max + 1];
     let mut n = 0;
     while n < buf.len() {
         match rustix::io::read(&f, &mut buf[n..]) {
@@ -607,6 +606,13 @@ pub fn read_file_max(path: &str, max: usize) -> SysResult<Option<Vec<u8>>> {
             Err(e) => return Err(e),
         }
     }
+    Ok(n)
+}
+
+/// Reads `path` whole, up to `max` bytes; `Ok(None)` when it holds more.
+pub fn read_file_max(path: &str, max: usize) -> SysResult<Option<Vec<u8>>> {
+    let mut buf = vec![0u8; max + 1];
+    let n = read_prefix(path, &mut buf)?;
     if n > max {
         return Ok(None);
     }
@@ -631,10 +637,7 @@ pub fn open_log(path: &str) -> SysResult<std::fs::File> {
 /// default of every distribution.
 pub fn protected_symlinks() -> bool {
     let mut b = [0u8; 1];
-    match open_read("/proc/sys/fs/protected_symlinks") {
-        Ok(f) => !matches!(rustix::io::read(&f, &mut b), Ok(1) if b[0] == b'0'),
-        Err(_) => true,
-    }
+    !matches!(read_prefix("/proc/sys/fs/protected_symlinks", &mut b), Ok(1) if b[0] == b'0')
 }
 
 /// The process's umask (read by setting and restoring it; chperms is single
