@@ -170,7 +170,7 @@ pub fn main(args: &[&str]) -> i32 {
         }
     };
     if a.dirs.is_empty() {
-        complain(&["no DIR given (see --help)"]);
+        complain(&["no DIR given (see --help)", "", ""]);
         return 1;
     }
     let mut cx = Ctx {
@@ -211,7 +211,7 @@ pub fn main(args: &[&str]) -> i32 {
                     detail: &msg,
                 },
             );
-            let _ = std::io::stdout().write_all(&j);
+            emit(true, j);
         }
         complain(&[d, ": ", &msg]);
     }
@@ -219,9 +219,9 @@ pub fn main(args: &[&str]) -> i32 {
 }
 
 /// Prints `chperms mkdir: ` and `parts` as one line on stderr (one call
-/// site of the formatting machinery for every message).
-fn complain(parts: &[&str]) {
-    eprintln!("chperms mkdir: {}", parts.concat());
+/// site of the formatting machinery for every message; unused parts are "").
+fn complain(parts: &[&str; 3]) {
+    eprintln!("chperms mkdir: {}{}{}", parts[0], parts[1], parts[2]);
 }
 
 /// Resolves owner, group and mode before anything is touched: an unknown
@@ -443,7 +443,9 @@ fn ensure(cx: &mut Ctx, arg: &[u8], shown: &mut Vec<u8>) -> Result<(), Fail> {
         // `chperms mkdir -o app -m 0775 $BASE/` with an empty BASE must not
         // re-own the root directory.
         let here = sys::fstat(&fd)?;
-        let root = start(true).and_then(sys::fstat);
+        // fstat(&OwnedFd), the instance used everywhere else, not a second
+        // by-value one.
+        let root = start(true).and_then(|r| sys::fstat(&r));
         if root.is_ok_and(|r| r.same_object(&here)) {
             return Err(Fail::Root);
         }

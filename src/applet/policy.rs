@@ -35,14 +35,16 @@ struct Args {
     #[argh(option)]
     policy: Option<String>,
     /// the directory holding vhosts (default /srv)
-    #[argh(option, default = "String::from(\"/srv\")")]
-    root: String,
+    // Defaults applied in main, not by argh: smaller parser, same --help.
+    #[argh(option)]
+    root: Option<String>,
     /// the vhost user, overriding discovery
     #[argh(option)]
     user: Option<String>,
     /// the web server's group (default www-data)
-    #[argh(option, default = "String::from(\"www-data\")")]
-    web_group: String,
+    // Default applied in main, as for --root.
+    #[argh(option)]
+    web_group: Option<String>,
     /// the legacy chroot variant
     #[argh(switch)]
     chroot: bool,
@@ -64,24 +66,25 @@ pub fn main(args: &[&str]) -> i32 {
     };
     let opts = TreeOpts {
         vhosts: a.vhosts,
-        root: a.root,
+        root: a.root.unwrap_or_else(|| "/srv".into()),
         policy: a.policy,
         user: a.user,
-        web_group: a.web_group,
+        web_group: a.web_group.unwrap_or_else(|| "www-data".into()),
         chroot: a.chroot,
         ..TreeOpts::default()
     };
     // Everything goes to stdout at the end, in one piece: nothing is printed
     // before all is known to be valid.
+    let source = opts.policy.as_deref().unwrap_or("built-in");
     let mut out = String::new();
     let done = if opts.vhosts.is_empty() && show && opts.policy.is_none() {
         // The built-in model as written.
         out.push_str(NETSERVA_JSON);
         Ok(())
     } else if opts.vhosts.is_empty() {
-        alone(&opts, show, &mut out)
+        alone(&opts, source, show, &mut out)
     } else {
-        per_vhost(&opts, show, &mut out)
+        per_vhost(&opts, source, show, &mut out)
     };
     match done {
         Ok(()) => {
@@ -96,9 +99,8 @@ pub fn main(args: &[&str]) -> i32 {
 }
 
 /// The policy file (or the built-in model) on its own: templates stay
-/// unresolved.
-fn alone(opts: &TreeOpts, show: bool, out: &mut String) -> Result<(), String> {
-    let source = source(opts);
+/// unresolved. `source` names the policy in messages.
+fn alone(opts: &TreeOpts, source: &str, show: bool, out: &mut String) -> Result<(), String> {
     let text = match &opts.policy {
         Some(p) => policy::load_file(p)?,
         None => NETSERVA_JSON.as_bytes().to_vec(),
@@ -127,7 +129,7 @@ fn alone(opts: &TreeOpts, show: bool, out: &mut String) -> Result<(), String> {
 }
 
 /// The policy compiled for each vhost under `--root`.
-fn per_vhost(opts: &TreeOpts, show: bool, out: &mut String) -> Result<(), String> {
+fn per_vhost(opts: &TreeOpts, source: &str, show: bool, out: &mut String) -> Result<(), String> {
     for t in &resolve(opts)? {
         let base = String::from_utf8_lossy(&t.base);
         if show {
@@ -136,16 +138,10 @@ fn per_vhost(opts: &TreeOpts, show: bool, out: &mut String) -> Result<(), String
         } else {
             let _ = writeln!(
                 out,
-                "policy {} for {base}: valid ({} rules apply)",
-                source(opts),
+                "policy {source} for {base}: valid ({} rules apply)",
                 t.policy.rules.len()
             );
         }
     }
     Ok(())
-}
-
-/// Where the policy comes from, as messages name it.
-fn source(opts: &TreeOpts) -> &str {
-    opts.policy.as_deref().unwrap_or("built-in")
 }
