@@ -40,11 +40,11 @@
 
 use crate::budget::{MAX_SYMLINKS, PATH_MAX, RESOLVE_BUF};
 use crate::output::{json_finding, mode_text, Action, Finding, Format, Kind as FKind};
-use crate::sys::{self, Errno, Kind, Meta};
+use crate::sys::{self, Errno, Kind};
 use crate::users::{self, NameCache};
 use argh::FromArgs;
-use rustix::fd::{AsFd, OwnedFd};
-use std::ffi::CString;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::ffi::{CStr, CString};
 use std::io::Write;
 
 #[derive(FromArgs)]
@@ -96,11 +96,64 @@ struct Ctx {
     umask: u32,
 }
 
-/// A failure: the path it is about and what went wrong.
-struct Fail(Vec<u8>, String);
+/// What went wrong with one DIR (the path it is about is the caller's
+/// `shown` buffer, as far as [`ensure`] got). A small enum rather than a
+/// formatted `String`: the message is made once, in [`Fail::text`].
+#[derive(Clone, Copy)]
+enum Fail {
+    Sys(Errno),
+    /// A missing parent without `-p`.
+    NoParent,
+    /// DIR itself is a symlink owned by this uid.
+    LastLink(u32),
+    /// A symlink above DIR, owned by this uid, that only root may not have
+    /// put there.
+    Planted(u32),
+    /// A directory just made was swapped before it was set up.
+    Race,
+    /// DIR is `/`.
+    Root,
+}
 
-fn fail(path: &[u8], e: Errno) -> Fail {
-    Fail(path.to_vec(), sys::errno_text(e).into())
+impl From<Errno> for Fail {
+    fn from(e: Errno) -> Fail {
+        Fail::Sys(e)
+    }
+}
+
+impl Fail {
+    /// Appends the message to `msg`.
+    fn text(self, names: &mut NameCache, msg: &mut String) {
+        let (head, owner, tail) = match self {
+            Fail::Sys(e) => (sys::errno_text(e), None, ""),
+            Fail::NoParent => (
+                sys::errno_text(Errno::NOENT),
+                None,
+                " (use -p to create missing parents)",
+            ),
+            Fail::LastLink(u) => (
+                "is a symlink (owned by ",
+                Some(u),
+                "): refusing to follow it; name the real directory",
+            ),
+            Fail::Planted(u) => (
+                "is a symlink owned by ",
+                Some(u),
+                " in a directory not reserved to root: refusing to follow it (planted?)",
+            ),
+            Fail::Race => (
+                "replaced while being created (a race): refusing to change it",
+                None,
+                "",
+            ),
+            Fail::Root => ("is the root directory: refusing to change it", None, ""),
+        };
+        msg.push_str(head);
+        if let Some(u) = owner {
+            msg.push_str(&names.user_text(u));
+        }
+        msg.push_str(tail);
+    }
 }
 
 /// Runs `chperms mkdir`.
@@ -111,13 +164,13 @@ pub fn main(args: &[&str]) -> i32 {
     };
     let want = match want_of(&a) {
         Ok(w) => w,
-        Err(m) => {
-            eprintln!("chperms mkdir: {m}");
+        Err(why) => {
+            complain(&why);
             return 1;
         }
     };
     if a.dirs.is_empty() {
-        eprintln!("chperms mkdir: no DIR given (see --help)");
+        complain(&["no DIR given (see --help)", "", ""]);
         return 1;
     }
     let mut cx = Ctx {
@@ -128,41 +181,53 @@ pub fn main(args: &[&str]) -> i32 {
         euid: sys::euid(),
         umask: sys::current_umask(),
     };
+    let mut shown = Vec::new();
     let mut status = 0;
     for d in &a.dirs {
-        if let Err(Fail(p, m)) = ensure(&mut cx, d.as_bytes()) {
-            status = 1;
-            let ps = String::from_utf8_lossy(&p);
-            let msg = if ps == d.as_str() || p.is_empty() {
-                m
-            } else {
-                format!("{ps}: {m}")
-            };
-            if cx.json {
-                let mut j = Vec::new();
-                json_finding(
-                    &mut j,
-                    &Finding {
-                        path: d.as_bytes(),
-                        kind: FKind::Error,
-                        expected: "",
-                        actual: "",
-                        action: Action::Error,
-                        rule: None,
-                        detail: &msg,
-                    },
-                );
-                let _ = std::io::stdout().write_all(&j);
-            }
-            eprintln!("chperms mkdir: {d}: {msg}");
+        let Err(f) = ensure(&mut cx, d.as_bytes(), &mut shown) else {
+            continue;
+        };
+        status = 1;
+        // The message names the path as far as it got, unless that is DIR
+        // itself (or nothing yet). `shown` is made of DIR's own components,
+        // so it is UTF-8 like DIR.
+        let mut msg = String::new();
+        if !shown.is_empty() && shown != d.as_bytes() {
+            msg.push_str(&String::from_utf8_lossy(&shown));
+            msg.push_str(": ");
         }
+        f.text(&mut cx.names, &mut msg);
+        if cx.json {
+            let mut j = Vec::new();
+            json_finding(
+                &mut j,
+                &Finding {
+                    path: d.as_bytes(),
+                    kind: FKind::Error,
+                    expected: "",
+                    actual: "",
+                    action: Action::Error,
+                    rule: None,
+                    detail: &msg,
+                },
+            );
+            emit(true, j);
+        }
+        complain(&[d, ": ", &msg]);
     }
     status
 }
 
+/// Prints `chperms mkdir: ` and `parts` as one line on stderr (one call
+/// site of the formatting machinery for every message; unused parts are "").
+fn complain(parts: &[&str; 3]) {
+    eprintln!("chperms mkdir: {}{}{}", parts[0], parts[1], parts[2]);
+}
+
 /// Resolves owner, group and mode before anything is touched: an unknown
-/// name or a bad mode fails the whole command with nothing changed.
-fn want_of(a: &Args) -> Result<Want, String> {
+/// name or a bad mode fails the whole command with nothing changed. The
+/// error is the message in pieces, for [`complain`].
+fn want_of(a: &Args) -> Result<Want, [&str; 3]> {
     // OWNER, OWNER:GROUP, or OWNER: (the owner's login group), like chown.
     let (owner, og) = match a.owner.as_deref() {
         Some(o) => match o.split_once(':') {
@@ -172,25 +237,25 @@ fn want_of(a: &Args) -> Result<Want, String> {
         None => (None, None),
     };
     if og.is_some() && a.group.is_some() {
-        return Err("group given twice (-o OWNER:GROUP and -g)".into());
+        return Err(["group given twice (-o OWNER:GROUP and -g)", "", ""]);
     }
     let (uid, login_gid) = match owner {
         Some(o) => {
-            let (u, g) = users::resolve_user(o).ok_or(format!("unknown user '{o}'"))?;
+            let (u, g) = users::resolve_user(o).ok_or(["unknown user '", o, "'"])?;
             (Some(u), g)
         }
         None => (None, None),
     };
     let gid = match og.or(a.group.as_deref()) {
-        Some("") => Some(login_gid.ok_or("OWNER: needs a user with a login group")?),
-        Some(g) => Some(users::resolve_group(g).ok_or(format!("unknown group '{g}'"))?),
+        Some("") => Some(login_gid.ok_or(["OWNER: needs a user with a login group", "", ""])?),
+        Some(g) => Some(users::resolve_group(g).ok_or(["unknown group '", g, "'"])?),
         None => None,
     };
     let mode = match a.mode.as_deref() {
         Some(m) => {
-            let v = parse_mode(m).ok_or(format!("invalid mode '{m}'"))?;
+            let v = parse_mode(m).ok_or(["invalid mode '", m, "'"])?;
             if v & 0o4000 != 0 {
-                return Err(format!("mode '{m}': refusing setuid on a directory"));
+                return Err(["mode '", m, "': refusing setuid on a directory"]);
             }
             Some(v)
         }
@@ -202,14 +267,19 @@ fn want_of(a: &Args) -> Result<Want, String> {
 /// Octal (`0775`, `02775`) or symbolic (`u=rwx,g=rwxs,o=rx`, `go-w`,
 /// applied to 0777; an empty who means `a`).
 fn parse_mode(s: &str) -> Option<u32> {
-    if !s.is_empty() && s.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-        let v = u32::from_str_radix(s, 8).ok()?;
-        return (s.len() <= 5 && v <= 0o7777).then_some(v);
+    let b = s.as_bytes();
+    if !b.is_empty() && b.iter().all(|&c| (b'0'..=b'7').contains(&c)) {
+        // At most five digits (`07777`), so no overflow.
+        if b.len() > 5 {
+            return None;
+        }
+        let v = b.iter().fold(0, |v, &c| v << 3 | u32::from(c - b'0'));
+        return (v <= 0o7777).then_some(v);
     }
     let mut mode = 0o777u32;
-    for clause in s.split(',') {
-        let b = clause.as_bytes();
-        let mut i = 0;
+    let mut i = 0;
+    // One comma-separated clause per turn: WHO* (OP PERM*)+.
+    loop {
         let mut who = 0u32;
         while i < b.len() {
             who |= match b[i] {
@@ -225,14 +295,14 @@ fn parse_mode(s: &str) -> Option<u32> {
             who = 0o7777;
         }
         let mut any = false;
-        while i < b.len() {
+        while i < b.len() && b[i] != b',' {
             let op = b[i];
             if !matches!(op, b'+' | b'-' | b'=') {
                 return None;
             }
             i += 1;
             let mut bits = 0u32;
-            while i < b.len() && !matches!(b[i], b'+' | b'-' | b'=') {
+            while i < b.len() && !matches!(b[i], b'+' | b'-' | b'=' | b',') {
                 bits |= match b[i] {
                     b'r' => 0o444,
                     b'w' => 0o222,
@@ -254,128 +324,132 @@ fn parse_mode(s: &str) -> Option<u32> {
         if !any {
             return None;
         }
+        if i == b.len() {
+            return Some(mode);
+        }
+        i += 1; // the comma: another clause follows (possibly an empty one)
     }
-    Some(mode)
 }
 
-/// Splits the first component off `pending` (leading slashes skipped).
-fn next_component(pending: &[u8]) -> Option<(&[u8], &[u8])> {
-    let s = pending.iter().position(|&b| b != b'/')?;
-    let rest = &pending[s..];
-    let n = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-    Some((&rest[..n], &rest[n..]))
+/// The next component of `p` at or after `at` (leading slashes skipped), as
+/// `start..end` indices.
+fn next_component(p: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut s = at;
+    while s < p.len() && p[s] == b'/' {
+        s += 1;
+    }
+    if s >= p.len() {
+        return None;
+    }
+    let mut e = s;
+    while e < p.len() && p[e] != b'/' {
+        e += 1;
+    }
+    Some((s, e))
 }
 
-/// Ensures one operator-given directory path.
-fn ensure(cx: &mut Ctx, arg: &[u8]) -> Result<(), Fail> {
+/// Ensures one operator-given directory path. `shown` (the caller's, reused)
+/// is left holding the operator's path up to the component being handled,
+/// which is what an error is about.
+fn ensure(cx: &mut Ctx, arg: &[u8], shown: &mut Vec<u8>) -> Result<(), Fail> {
+    shown.clear();
     if arg.is_empty() {
-        return Err(fail(arg, Errno::NOENT));
+        return Err(Errno::NOENT.into());
     }
     if arg.len() >= PATH_MAX {
-        return Err(fail(arg, Errno::NAMETOOLONG));
+        return Err(Errno::NAMETOOLONG.into());
     }
     let absolute = arg[0] == b'/';
-    let mut fd = start(absolute).map_err(|e| fail(arg, e))?;
-    // `shown` is the operator's path up to the component being handled;
-    // `op_len` how many bytes at the end of `pending` are still the
-    // operator's own (the rest came from symlink targets).
-    let mut shown: Vec<u8> = if absolute { b"/".to_vec() } else { Vec::new() };
+    let mut fd = start(absolute)?;
+    if absolute {
+        shown.push(b'/');
+    }
+    // `pending[at..]` is what is left to walk; `op_len` how many bytes at its
+    // end are still the operator's own (the rest came from symlink targets).
     let mut pending = arg.to_vec();
+    let mut at = 0;
     let mut op_len = arg.len();
     let mut fresh = false;
     let mut links = 0;
-    while let Some((name, rest)) = next_component(&pending) {
-        let (name, rest) = (name.to_vec(), rest.to_vec());
-        let own = pending.len() <= op_len;
+    while let Some((s, e)) = next_component(&pending, at) {
+        let name = &pending[s..e];
+        let own = pending.len() - at <= op_len;
         if own {
             if !shown.is_empty() && shown.last() != Some(&b'/') {
                 shown.push(b'/');
             }
-            shown.extend_from_slice(&name);
-            op_len = rest.len();
+            shown.extend_from_slice(name);
+            op_len = pending.len() - e;
         }
-        let last = next_component(&rest).is_none();
-        pending = rest;
+        let last = next_component(&pending, e).is_none();
+        at = e;
         if name == b"." {
             continue;
         }
-        let c = CString::new(name.as_slice()).map_err(|_| fail(&shown, Errno::INVAL))?;
-        let opened = sys::open_dir_at(fd.as_fd(), &c);
-        match opened {
+        let c = CString::new(name).map_err(|_| Fail::Sys(Errno::INVAL))?;
+        match sys::open_dir_at(fd.as_fd(), &c) {
             Ok(f) => {
                 fd = f;
                 fresh = false;
             }
             Err(Errno::NOENT) if cx.parents || last => {
-                (fd, fresh) = create(cx, fd.as_fd(), &c, &shown)?;
+                (fd, fresh) = create(cx, fd.as_fd(), &c, shown)?;
             }
             Err(e @ (Errno::NOTDIR | Errno::LOOP)) => {
-                let m = sys::stat_at(fd.as_fd(), &c).map_err(|e| fail(&shown, e))?;
+                let m = sys::stat_at(fd.as_fd(), &c)?;
                 if m.kind() != Kind::Symlink {
                     let e = if last && e == Errno::NOTDIR {
                         Errno::EXIST
                     } else {
                         e
                     };
-                    return Err(fail(&shown, e));
+                    return Err(e.into());
                 }
-                let dir = sys::fstat(&fd).map_err(|e| fail(&shown, e))?;
-                let owner = cx.names.user_text(m.uid);
+                let dir = sys::fstat(&fd)?;
                 if last && own {
-                    return Err(Fail(shown, format!("is a symlink (owned by {owner}): refusing to follow it; name the real directory")));
+                    return Err(Fail::LastLink(m.uid));
                 }
                 if m.uid != 0 || dir.uid != 0 || dir.mode & 0o022 != 0 {
-                    return Err(Fail(shown, format!("is a symlink owned by {owner} in a directory not reserved to root: refusing to follow it (planted?)")));
+                    return Err(Fail::Planted(m.uid));
                 }
                 links += 1;
                 if links > MAX_SYMLINKS {
-                    return Err(fail(&shown, Errno::LOOP));
+                    return Err(Errno::LOOP.into());
                 }
                 let mut target = vec![0u8; PATH_MAX];
-                let n =
-                    sys::readlink_at(fd.as_fd(), &c, &mut target).map_err(|e| fail(&shown, e))?;
+                let n = sys::readlink_at(fd.as_fd(), &c, &mut target)?;
                 target.truncate(n);
-                if target.is_empty() || target.len() + 1 + pending.len() > RESOLVE_BUF {
-                    return Err(fail(
-                        &shown,
-                        if n == 0 {
-                            Errno::NOENT
-                        } else {
-                            Errno::NAMETOOLONG
-                        },
-                    ));
+                if n == 0 {
+                    return Err(Errno::NOENT.into());
                 }
-                if target[0] == b'/' {
-                    fd = start(true).map_err(|e| fail(&shown, e))?;
+                if n + 1 + (pending.len() - at) > RESOLVE_BUF {
+                    return Err(Errno::NAMETOOLONG.into());
                 }
-                // `pending` is empty or starts with '/'.
-                target.extend_from_slice(&pending);
+                if target.first() == Some(&b'/') {
+                    fd = start(true)?;
+                }
+                // `pending[at..]` is empty or starts with '/'.
+                target.extend_from_slice(&pending[at..]);
                 pending = target;
+                at = 0;
             }
             Err(Errno::NOENT) => {
-                return Err(Fail(
-                    shown,
-                    format!(
-                        "{} (use -p to create missing parents)",
-                        sys::errno_text(Errno::NOENT)
-                    ),
-                ));
+                return Err(Fail::NoParent);
             }
-            Err(e) => return Err(fail(&shown, e)),
+            Err(e) => return Err(e.into()),
         }
     }
     if !fresh {
         // `chperms mkdir -o app -m 0775 $BASE/` with an empty BASE must not
         // re-own the root directory.
-        let here = sys::fstat(&fd).map_err(|e| fail(&shown, e))?;
-        let root = start(true).and_then(sys::fstat);
+        let here = sys::fstat(&fd)?;
+        // fstat(&OwnedFd), the instance used everywhere else, not a second
+        // by-value one.
+        let root = start(true).and_then(|r| sys::fstat(&r));
         if root.is_ok_and(|r| r.same_object(&here)) {
-            return Err(Fail(
-                shown,
-                "is the root directory: refusing to change it".into(),
-            ));
+            return Err(Fail::Root);
         }
-        correct(cx, &fd, &shown)?;
+        correct(cx, &fd, shown)?;
     }
     Ok(())
 }
@@ -394,52 +468,45 @@ fn start(absolute: bool) -> Result<OwnedFd, Errno> {
 /// the handle and whether it was made here (false: it appeared meanwhile).
 fn create(
     cx: &mut Ctx,
-    parent: rustix::fd::BorrowedFd<'_>,
-    name: &std::ffi::CStr,
+    parent: BorrowedFd<'_>,
+    name: &CStr,
     shown: &[u8],
 ) -> Result<(OwnedFd, bool), Fail> {
     match sys::mkdir_at(parent, name, 0) {
         Ok(()) => {}
         // Made concurrently by someone else: treat it as existing (like
         // `mkdir -p`), opened without following anything.
-        Err(Errno::EXIST) => {
-            let f = sys::open_dir_at(parent, name).map_err(|e| fail(shown, e))?;
-            return Ok((f, false));
-        }
-        Err(e) => return Err(fail(shown, e)),
+        Err(Errno::EXIST) => return Ok((sys::open_dir_at(parent, name)?, false)),
+        Err(e) => return Err(e.into()),
     }
-    let f = sys::open_dir_at(parent, name).map_err(|e| fail(shown, e))?;
-    let m = sys::fstat(&f).map_err(|e| fail(shown, e))?;
+    let f = sys::open_dir_at(parent, name)?;
+    let m = sys::fstat(&f)?;
     // A directory we just made with mode 0 is ours and still mode 0 (a
     // setgid parent adds 02000). Anything else was swapped in: refuse.
     if m.kind() != Kind::Dir || m.uid != cx.euid || m.perm() & !0o2000 != 0 {
-        return Err(Fail(
-            shown.to_vec(),
-            "replaced while being created (a race): refusing to change it".into(),
-        ));
+        return Err(Fail::Race);
     }
     if cx.want.uid.is_some() || cx.want.gid.is_some() {
-        sys::chown_fd(&f, cx.want.uid, cx.want.gid).map_err(|e| fail(shown, e))?;
+        sys::chown_fd(&f, cx.want.uid, cx.want.gid)?;
     }
     let mode = cx
         .want
         .mode
         .unwrap_or((0o777 & !cx.umask) | (m.perm() & 0o2000));
-    sys::chmod_fd(&f, mode).map_err(|e| fail(shown, e))?;
-    let m = sys::fstat(&f).map_err(|e| fail(shown, e))?;
-    let state = format!(
-        "{}:{} {}",
-        cx.names.user_text(m.uid),
-        cx.names.group_text(m.gid),
-        mode_text(m.mode)
-    );
-    report(
-        cx,
-        shown,
-        &[(FKind::Missing, state.clone(), String::new())],
-        Action::Created,
-        &format!("created {state}"),
-    );
+    sys::chmod_fd(&f, mode)?;
+    let m = sys::fstat(&f)?;
+    // OWNER:GROUP MODE
+    let state = [
+        cx.names.user_text(m.uid).as_str(),
+        ":",
+        cx.names.group_text(m.gid).as_str(),
+        " ",
+        mode_text(m.mode).as_str(),
+    ]
+    .concat();
+    let mut out = Vec::new();
+    note(cx.json, &mut out, shown, FKind::Missing, &state, "");
+    emit(cx.json, out);
     Ok((f, true))
 }
 
@@ -447,7 +514,7 @@ fn create(
 /// mode first when the owner changes too, so it is never more open than both
 /// the old and the new state.
 fn correct(cx: &mut Ctx, f: &OwnedFd, shown: &[u8]) -> Result<(), Fail> {
-    let m: Meta = sys::fstat(f).map_err(|e| fail(shown, e))?;
+    let m = sys::fstat(f)?;
     let uid = cx.want.uid.filter(|&u| u != m.uid);
     let gid = cx.want.gid.filter(|&g| g != m.gid);
     let mode = cx.want.mode.filter(|&p| p != m.perm());
@@ -458,70 +525,80 @@ fn correct(cx: &mut Ctx, f: &OwnedFd, shown: &[u8]) -> Result<(), Fail> {
         if let Some(p) = mode {
             let narrow = m.perm() & p;
             if narrow != m.perm() {
-                sys::chmod_fd(f, narrow).map_err(|e| fail(shown, e))?;
+                sys::chmod_fd(f, narrow)?;
             }
         }
-        sys::chown_fd(f, uid, gid).map_err(|e| fail(shown, e))?;
+        sys::chown_fd(f, uid, gid)?;
     }
     if let Some(p) = mode {
-        sys::chmod_fd(f, p).map_err(|e| fail(shown, e))?;
+        sys::chmod_fd(f, p)?;
     }
-    let mut changes = Vec::new();
-    let mut text = String::new();
-    let mut add = |k: FKind, new: String, old: String| {
-        if !text.is_empty() {
-            text.push_str(", ");
-        }
-        text.push_str(&format!("{} {new} (was {old})", k.word()));
-        changes.push((k, new, old));
-    };
+    let mut out = Vec::new();
     if let Some(u) = uid {
-        add(
-            FKind::Owner,
-            cx.names.user_text(u).as_str().into(),
-            cx.names.user_text(m.uid).as_str().into(),
-        );
+        let (new, old) = (cx.names.user_text(u), cx.names.user_text(m.uid));
+        note(cx.json, &mut out, shown, FKind::Owner, &new, &old);
     }
     if let Some(g) = gid {
-        add(
-            FKind::Group,
-            cx.names.group_text(g).as_str().into(),
-            cx.names.group_text(m.gid).as_str().into(),
-        );
+        let (new, old) = (cx.names.group_text(g), cx.names.group_text(m.gid));
+        note(cx.json, &mut out, shown, FKind::Group, &new, &old);
     }
     if let Some(p) = mode {
-        add(
+        note(
+            cx.json,
+            &mut out,
+            shown,
             FKind::Mode,
-            mode_text(p).as_str().into(),
-            mode_text(m.mode).as_str().into(),
+            &mode_text(p),
+            &mode_text(m.mode),
         );
     }
-    report(cx, shown, &changes, Action::Fixed, &text);
+    emit(cx.json, out);
     Ok(())
 }
 
-/// One text line, or one JSON finding per change.
-fn report(cx: &Ctx, path: &[u8], changes: &[(FKind, String, String)], action: Action, text: &str) {
-    let mut out = Vec::with_capacity(128);
-    if cx.json {
-        for (k, new, old) in changes {
-            json_finding(
-                &mut out,
-                &Finding {
-                    path,
-                    kind: *k,
-                    expected: new,
-                    actual: old,
-                    action,
-                    rule: None,
-                    detail: "",
-                },
-            );
-        }
-    } else {
+/// Adds one change of `path` to `out`: a JSON finding, or a piece of the
+/// one text line (`PATH: created OWNER:GROUP MODE`, or
+/// `PATH: owner NEW (was OLD), mode NEW (was OLD)`).
+fn note(json: bool, out: &mut Vec<u8>, path: &[u8], kind: FKind, new: &str, old: &str) {
+    if json {
+        let action = if kind == FKind::Missing {
+            Action::Created
+        } else {
+            Action::Fixed
+        };
+        json_finding(
+            out,
+            &Finding {
+                path,
+                kind,
+                expected: new,
+                actual: old,
+                action,
+                rule: None,
+                detail: "",
+            },
+        );
+        return;
+    }
+    if out.is_empty() {
         out.extend_from_slice(path);
         out.extend_from_slice(b": ");
-        out.extend_from_slice(text.as_bytes());
+    } else {
+        out.extend_from_slice(b", ");
+    }
+    let parts = if kind == FKind::Missing {
+        ["created ", new, "", "", "", ""]
+    } else {
+        [kind.word(), " ", new, " (was ", old, ")"]
+    };
+    for p in parts {
+        out.extend_from_slice(p.as_bytes());
+    }
+}
+
+/// Writes what [`note`] gathered to stdout (ending the text line).
+fn emit(json: bool, mut out: Vec<u8>) {
+    if !json {
         out.push(b'\n');
     }
     let _ = std::io::stdout().write_all(&out);
@@ -546,5 +623,21 @@ mod tests {
         assert_eq!(parse_mode("u=q"), None);
         assert_eq!(parse_mode(""), None);
         assert_eq!(parse_mode("u"), None);
+        assert_eq!(parse_mode("07777"), Some(0o7777));
+        assert_eq!(parse_mode("10000"), None);
+        assert_eq!(parse_mode("u+w,go-rwx"), Some(0o700));
+        assert_eq!(parse_mode("=r,u+w"), Some(0o644));
+        assert_eq!(parse_mode("u+x,"), None);
+        assert_eq!(parse_mode(",u+x"), None);
+        assert_eq!(parse_mode("u+x,,g+x"), None);
+    }
+
+    #[test]
+    fn components_split_on_slashes() {
+        let p = b"//a/bc//";
+        assert_eq!(next_component(p, 0), Some((2, 3)));
+        assert_eq!(next_component(p, 3), Some((4, 6)));
+        assert_eq!(next_component(p, 6), None);
+        assert_eq!(next_component(b"", 0), None);
     }
 }

@@ -13,6 +13,7 @@ use super::apply::{resolve, TreeOpts};
 use crate::model::NETSERVA_JSON;
 use crate::policy;
 use argh::FromArgs;
+use std::fmt::Write;
 
 #[derive(FromArgs)]
 /// Print (show) or validate (check) the effective policy. Rules are read in
@@ -34,14 +35,16 @@ struct Args {
     #[argh(option)]
     policy: Option<String>,
     /// the directory holding vhosts (default /srv)
-    #[argh(option, default = "String::from(\"/srv\")")]
-    root: String,
+    // Defaults applied in main, not by argh: smaller parser, same --help.
+    #[argh(option)]
+    root: Option<String>,
     /// the vhost user, overriding discovery
     #[argh(option)]
     user: Option<String>,
     /// the web server's group (default www-data)
-    #[argh(option, default = "String::from(\"www-data\")")]
-    web_group: String,
+    // Default applied in main, as for --root.
+    #[argh(option)]
+    web_group: Option<String>,
     /// the legacy chroot variant
     #[argh(switch)]
     chroot: bool,
@@ -61,87 +64,84 @@ pub fn main(args: &[&str]) -> i32 {
             return 1;
         }
     };
-    if show && a.policy.is_none() && a.vhosts.is_empty() {
-        print!("{NETSERVA_JSON}");
-        return 0;
-    }
-    let source = a.policy.clone().unwrap_or_else(|| "built-in".into());
-    if a.vhosts.is_empty() {
-        // Validate the file on its own: templates stay unresolved.
-        let text = match &a.policy {
-            Some(p) => match policy::load_file(p) {
-                Ok(t) => t,
-                Err(m) => return fail(&m),
-            },
-            None => NETSERVA_JSON.as_bytes().to_vec(),
-        };
-        let parsed = match policy::parse(&text, &source) {
-            Ok(p) => p,
-            Err(m) => return fail(&m),
-        };
-        let ctx = policy::Context {
-            user: None,
-            web: None,
-            chroot: a.chroot,
-            lenient: true,
-        };
-        let web = crate::users::group_by_name(&a.web_group);
-        let user = a.user.as_deref().and_then(crate::users::user_by_name);
-        let ctx = policy::Context {
-            user: user.as_ref(),
-            web: web.as_ref(),
-            ..ctx
-        };
-        return match policy::compile(&parsed, &ctx) {
-            Ok(p) => {
-                if show {
-                    let mut out = String::new();
-                    policy::print(&p, &mut out);
-                    print!("{out}");
-                } else {
-                    println!(
-                        "policy {source}: valid ({} rules, {} process rules)",
-                        p.rules.len(),
-                        p.processes.len()
-                    );
-                }
-                0
-            }
-            Err(m) => fail(&m),
-        };
-    }
     let opts = TreeOpts {
         vhosts: a.vhosts,
-        root: a.root,
+        root: a.root.unwrap_or_else(|| "/srv".into()),
         policy: a.policy,
         user: a.user,
-        web_group: a.web_group,
+        web_group: a.web_group.unwrap_or_else(|| "www-data".into()),
         chroot: a.chroot,
         ..TreeOpts::default()
     };
-    match resolve(&opts) {
-        Ok(targets) => {
-            for t in &targets {
-                if show {
-                    let mut out = String::new();
-                    policy::print(&t.policy, &mut out);
-                    println!("// {}", String::from_utf8_lossy(&t.base));
-                    print!("{out}");
-                } else {
-                    println!(
-                        "policy {source} for {}: valid ({} rules apply)",
-                        String::from_utf8_lossy(&t.base),
-                        t.policy.rules.len()
-                    );
-                }
-            }
+    // Everything goes to stdout at the end, in one piece: nothing is printed
+    // before all is known to be valid.
+    let source = opts.policy.as_deref().unwrap_or("built-in");
+    let mut out = String::new();
+    let done = if opts.vhosts.is_empty() && show && opts.policy.is_none() {
+        // The built-in model as written.
+        out.push_str(NETSERVA_JSON);
+        Ok(())
+    } else if opts.vhosts.is_empty() {
+        alone(&opts, source, show, &mut out)
+    } else {
+        per_vhost(&opts, source, show, &mut out)
+    };
+    match done {
+        Ok(()) => {
+            print!("{out}");
             0
         }
-        Err(m) => fail(&m),
+        Err(m) => {
+            eprintln!("chperms: {m}");
+            1
+        }
     }
 }
 
-fn fail(msg: &str) -> i32 {
-    eprintln!("chperms: {msg}");
-    1
+/// The policy file (or the built-in model) on its own: templates stay
+/// unresolved. `source` names the policy in messages.
+fn alone(opts: &TreeOpts, source: &str, show: bool, out: &mut String) -> Result<(), String> {
+    let text = match &opts.policy {
+        Some(p) => policy::load_file(p)?,
+        None => NETSERVA_JSON.as_bytes().to_vec(),
+    };
+    let parsed = policy::parse(&text, source)?;
+    let web = crate::users::group_by_name(&opts.web_group);
+    let user = opts.user.as_deref().and_then(crate::users::user_by_name);
+    let ctx = policy::Context {
+        user: user.as_ref(),
+        web: web.as_ref(),
+        chroot: opts.chroot,
+        lenient: true,
+    };
+    let p = policy::compile(&parsed, &ctx)?;
+    if show {
+        policy::print(&p, out);
+    } else {
+        let _ = writeln!(
+            out,
+            "policy {source}: valid ({} rules, {} process rules)",
+            p.rules.len(),
+            p.processes.len()
+        );
+    }
+    Ok(())
+}
+
+/// The policy compiled for each vhost under `--root`.
+fn per_vhost(opts: &TreeOpts, source: &str, show: bool, out: &mut String) -> Result<(), String> {
+    for t in &resolve(opts)? {
+        let base = String::from_utf8_lossy(&t.base);
+        if show {
+            let _ = writeln!(out, "// {base}");
+            policy::print(&t.policy, out);
+        } else {
+            let _ = writeln!(
+                out,
+                "policy {source} for {base}: valid ({} rules apply)",
+                t.policy.rules.len()
+            );
+        }
+    }
+    Ok(())
 }
