@@ -17,32 +17,47 @@ use crate::budget::{ALERT_TIMEOUT_SECS, MAX_ALERT_CHILDREN, MAX_ALERT_QUEUE};
 use crate::output::{json_finding, Finding, Listener};
 use rustix::fd::AsFd;
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::io::Write;
-use std::os::unix::process::ExitStatusExt;
-use std::rc::Rc;
-use std::time::{Duration, Instant};
 
-/// One queued alert: everything the command receives.
-struct Alert {
-    json: Vec<u8>,
-    path: Vec<u8>,
-    kind: &'static str,
-    expected: String,
-    actual: String,
-    action: &'static str,
+/// Milliseconds on the monotonic clock (what `std::time::Instant` reads);
+/// plain `u64` arithmetic for the monitor's deadlines.
+pub fn now_ms() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    // tv_nsec < 10^9 fits a u32: a 32-bit division on 32-bit targets.
+    t.tv_sec as u64 * 1000 + u64::from(t.tv_nsec as u32 / 1_000_000)
 }
 
-/// Alerts waiting for a free slot, and how many were dropped since the last
-/// time that was said.
+/// "No deadline" for the `u64` millisecond deadlines.
+pub const NEVER: u64 = u64::MAX;
+
+/// The environment names, in the order of [`Alert::ends`].
+const ENV_NAMES: [&str; 5] = [
+    "CHPERMS_PATH=",
+    "CHPERMS_KIND=",
+    "CHPERMS_EXPECTED=",
+    "CHPERMS_ACTUAL=",
+    "CHPERMS_ACTION=",
+];
+
+/// One queued alert: everything the command receives, in one buffer (one
+/// allocation): the JSON line, then the five `CHPERMS_*=value` entries.
+struct Alert {
+    buf: Vec<u8>,
+    /// Where the JSON line and each environment entry end in `buf`.
+    ends: [usize; 6],
+}
+
+/// Alerts waiting for a free slot, oldest first (a `Vec`: at most
+/// [`MAX_ALERT_QUEUE`] short entries), and how many were dropped since the
+/// last time that was said.
 #[derive(Default)]
 struct Pending {
-    queue: VecDeque<Alert>,
+    queue: Vec<Alert>,
     dropped: u64,
 }
 
 /// Queues each finding it is given as an alert.
-pub struct AlertListener(Rc<RefCell<Pending>>);
+pub struct AlertListener(&'static RefCell<Pending>);
 
 impl Listener for AlertListener {
     fn finding(&mut self, f: &Finding<'_>) {
@@ -51,67 +66,83 @@ impl Listener for AlertListener {
             p.dropped += 1;
             return;
         }
-        let mut json = Vec::with_capacity(160);
-        json_finding(&mut json, f);
-        p.queue.push_back(Alert {
-            json,
-            path: f.path.to_vec(),
-            kind: f.kind.word(),
-            expected: f.expected.into(),
-            actual: f.actual.into(),
-            action: f.action.word(),
-        });
+        let mut buf = Vec::with_capacity(256);
+        json_finding(&mut buf, f);
+        let mut ends = [buf.len(); 6];
+        let values = [
+            f.path,
+            f.kind.word().as_bytes(),
+            f.expected.as_bytes(),
+            f.actual.as_bytes(),
+            f.action.word().as_bytes(),
+        ];
+        for i in 0..5 {
+            buf.extend_from_slice(ENV_NAMES[i].as_bytes());
+            buf.extend_from_slice(values[i]);
+            ends[i + 1] = buf.len();
+        }
+        p.queue.push(Alert { buf, ends });
     }
 }
 
 /// Runs alert commands.
 ///
 /// Invariant: `running.len() <= MAX_ALERT_CHILDREN`; each entry's deadline
-/// is `None` once it was killed (it is then only waited for).
+/// (monotonic ms) is [`NEVER`] once it was killed (it is then only waited
+/// for).
 pub struct Alerts {
-    argv: Vec<String>,
-    pending: Rc<RefCell<Pending>>,
-    running: Vec<(i32, Option<Instant>)>,
+    argv: Vec<&'static [u8]>,
+    /// `argv[0]` for messages.
+    program: &'static str,
+    pending: &'static RefCell<Pending>,
+    running: Vec<(i32, u64)>,
 }
 
 impl Alerts {
     /// A runner for `cmd` and the listener feeding it; an empty `cmd` is an
     /// error.
+    ///
+    /// One runner lives as long as the monitor, that is until the process
+    /// exits: its command line and queue are leaked to `&'static` instead of
+    /// being reference-counted.
     pub fn new(cmd: &str) -> Result<(Alerts, Box<dyn Listener>), String> {
-        let argv: Vec<String> = cmd.split_whitespace().map(String::from).collect();
-        if argv.is_empty() {
+        let cmd: &'static str = String::from(cmd).leak();
+        let Some(program) = cmd.split_whitespace().next() else {
             return Err("--alert-cmd: empty command".into());
-        }
-        let pending = Rc::new(RefCell::new(Pending::default()));
-        let l = Box::new(AlertListener(pending.clone()));
+        };
+        let argv: Vec<&'static [u8]> = cmd.split_whitespace().map(str::as_bytes).collect();
+        let pending: &'static RefCell<Pending> = Box::leak(Box::default());
         let a = Alerts {
             argv,
+            program,
             pending,
             running: Vec::with_capacity(MAX_ALERT_CHILDREN),
         };
-        Ok((a, l))
+        Ok((a, Box::new(AlertListener(pending))))
     }
 
     /// Reaps finished commands, kills overdue ones, starts queued ones.
     pub fn pump(&mut self) {
-        let now = Instant::now();
+        let now = now_ms();
         self.running.retain_mut(|(child, deadline)| match crate::sys::wait_child(*child, false) {
             Ok(Some(st)) => {
-                // ExitStatus only to print it as before ("exit status: 1").
-                let st = std::process::ExitStatus::from_raw(st);
-                if !st.success() {
-                    let code = st.code().unwrap_or(-1);
-                    eprintln!("chperms watch: alert command failed (status {code})");
+                // Printed as std's ExitStatus did: -1 when killed by a signal.
+                match crate::sys::exit_code(st) {
+                    Some(0) => {}
+                    code => eprintln!(
+                        "chperms watch: alert command failed (status {})",
+                        code.unwrap_or(-1)
+                    ),
                 }
                 false
             }
             Ok(None) => {
-                if deadline.is_some_and(|d| now >= d) {
+                if now >= *deadline {
                     eprintln!(
                         "chperms watch: alert command still running after {ALERT_TIMEOUT_SECS} s: killed"
                     );
                     crate::sys::kill_group(*child as u32);
-                    *deadline = None;
+                    *deadline = NEVER;
                 }
                 true
             }
@@ -127,25 +158,27 @@ impl Alerts {
                     );
                     p.dropped = 0;
                 }
-                p.queue.pop_front()
+                if p.queue.is_empty() {
+                    None
+                } else {
+                    Some(p.queue.remove(0))
+                }
             };
             let Some(a) = next else { break };
             self.start(&a, now);
         }
     }
 
-    fn start(&mut self, a: &Alert, now: Instant) {
+    fn start(&mut self, a: &Alert, now: u64) {
         // CHPERMS_*=value entries added to the child's environment.
-        let env = |k: &str, v: &[u8]| [k.as_bytes(), b"=", v].concat();
-        let env = [
-            env("CHPERMS_PATH", &a.path),
-            env("CHPERMS_KIND", a.kind.as_bytes()),
-            env("CHPERMS_EXPECTED", a.expected.as_bytes()),
-            env("CHPERMS_ACTUAL", a.actual.as_bytes()),
-            env("CHPERMS_ACTION", a.action.as_bytes()),
+        let e = &a.ends;
+        let env: [&[u8]; 5] = [
+            &a.buf[e[0]..e[1]],
+            &a.buf[e[1]..e[2]],
+            &a.buf[e[2]..e[3]],
+            &a.buf[e[3]..e[4]],
+            &a.buf[e[4]..e[5]],
         ];
-        let env: Vec<&[u8]> = env.iter().map(|e| e.as_slice()).collect();
-        let argv: Vec<&[u8]> = self.argv.iter().map(|s| s.as_bytes()).collect();
         let spawned =
             rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).and_then(|(r, w)| {
                 let o = crate::sys::SpawnOpts {
@@ -155,7 +188,7 @@ impl Alerts {
                     new_group: true,
                     ..Default::default()
                 };
-                crate::sys::spawn(&argv, &o).map(|pid| (pid, w))
+                crate::sys::spawn(&self.argv, &o).map(|pid| (pid, w))
             });
         match spawned {
             Ok((pid, w)) => {
@@ -163,29 +196,29 @@ impl Alerts {
                 // One line, far below a pipe's capacity; non-blocking
                 // anyway so a command that never reads cannot stall us.
                 let _ = crate::sys::set_nonblocking(&stdin);
-                let _ = stdin.write_all(&a.json);
-                let deadline = now + Duration::from_secs(ALERT_TIMEOUT_SECS);
-                self.running.push((pid, Some(deadline)));
+                let _ = stdin.write_all(&a.buf[..e[0]]);
+                self.running.push((pid, now + ALERT_TIMEOUT_SECS * 1000));
             }
             Err(e) => eprintln!(
                 "chperms watch: cannot run alert command {}: {}",
-                self.argv[0],
+                self.program,
                 crate::sys::errno_text(e)
             ),
         }
     }
 
-    /// The earliest moment [`Alerts::pump`] must run again (a timeout, or
-    /// queued alerts waiting for a slot are started on `SIGCHLD`).
-    pub fn deadline(&self) -> Option<Instant> {
-        self.running.iter().filter_map(|(_, d)| *d).min()
+    /// The earliest moment (monotonic ms) [`Alerts::pump`] must run again
+    /// (a timeout; queued alerts waiting for a slot are started on
+    /// `SIGCHLD`), or [`NEVER`].
+    pub fn deadline(&self) -> u64 {
+        self.running.iter().fold(NEVER, |m, &(_, d)| m.min(d))
     }
 
     /// Kills what still runs (the monitor is stopping).
     pub fn shutdown(&mut self) {
-        for (child, _) in self.running.iter_mut() {
-            crate::sys::kill_group(*child as u32);
-            let _ = crate::sys::wait_child(*child, true);
+        for &(child, _) in &self.running {
+            crate::sys::kill_group(child as u32);
+            let _ = crate::sys::wait_child(child, true);
         }
         self.running.clear();
     }

@@ -31,7 +31,7 @@
 //! - SIGHUP reopens `--log` (logrotate) and re-reads the policy; a bad new
 //!   policy is reported and the old one kept.
 
-use crate::alert::Alerts;
+use crate::alert::{now_ms, Alerts, NEVER};
 use crate::applet::apply::{open_report, resolve, sweep, Target, TreeOpts};
 use crate::budget::{
     INOTIFY_BUF, MAX_DEPTH, MAX_SEEN_FINDINGS, MAX_WATCHED_DIRS, WATCH_DEBOUNCE_MS,
@@ -42,7 +42,6 @@ use argh::FromArgs;
 use rustix::fd::{AsFd, OwnedFd};
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
 
 #[derive(FromArgs)]
 /// Watch trees and keep them in policy: a full sweep at start and every
@@ -144,7 +143,8 @@ pub fn main(args: &[&str]) -> i32 {
 struct Monitor {
     opts: TreeOpts,
     fix: bool,
-    interval: Duration,
+    /// Seconds between full sweeps.
+    interval: u64,
     targets: Vec<Target>,
     report: Report,
     seen: Rc<RefCell<Seen>>,
@@ -177,7 +177,7 @@ impl Monitor {
         let dirty = vec![false; targets.len()];
         Ok(Monitor {
             fix,
-            interval: Duration::from_secs(secs),
+            interval: secs,
             targets,
             report,
             seen,
@@ -197,26 +197,23 @@ impl Monitor {
                 "chperms watch: {} trees, {} directories watched, full sweep every {} s{}",
                 self.targets.len(),
                 self.watches.wds.len(),
-                self.interval.as_secs(),
+                self.interval,
                 if self.fix { ", fixing" } else { "" }
             );
         }
-        let mut next_full = Instant::now() + self.interval;
-        let mut debounce: Option<Instant> = None;
+        // Deadlines in monotonic milliseconds; NEVER when there is none.
+        let interval_ms = self.interval * 1000;
+        let mut next_full = now_ms() + interval_ms;
+        let mut debounce = NEVER;
         let mut buf = vec![0u8; INOTIFY_BUF];
         loop {
+            let mut wake = next_full.min(debounce);
             if let Some(a) = self.alerts.as_mut() {
                 a.pump();
+                wake = wake.min(a.deadline());
             }
-            let mut wake = next_full;
-            if let Some(d) = debounce {
-                wake = wake.min(d);
-            }
-            if let Some(d) = self.alerts.as_ref().and_then(Alerts::deadline) {
-                wake = wake.min(d);
-            }
-            let wait = wake.saturating_duration_since(Instant::now());
-            let ms = (wait.as_millis() + 1).min(i32::MAX as u128) as i32;
+            let wait = wake.saturating_sub(now_ms());
+            let ms = (wait + 1).min(i32::MAX as u64) as i32;
             let [sig, ev] = {
                 let ino = self
                     .watches
@@ -237,18 +234,18 @@ impl Monitor {
                         }
                         libc::SIGHUP => {
                             self.reload();
-                            next_full = Instant::now() + self.interval;
+                            next_full = now_ms() + interval_ms;
                         }
                         _ => {} // SIGCHLD: the pump at the top reaps.
                     }
                 }
             }
-            if ev && self.read_events(&mut buf) && debounce.is_none() {
-                debounce = Some(Instant::now() + Duration::from_millis(WATCH_DEBOUNCE_MS));
+            if ev && self.read_events(&mut buf) && debounce == NEVER {
+                debounce = now_ms() + WATCH_DEBOUNCE_MS;
             }
-            let now = Instant::now();
-            if debounce.is_some_and(|d| now >= d) {
-                debounce = None;
+            let now = now_ms();
+            if now >= debounce {
+                debounce = NEVER;
                 for t in 0..self.targets.len() {
                     if std::mem::take(&mut self.dirty[t]) {
                         self.sweep_one(t);
@@ -260,7 +257,7 @@ impl Monitor {
                     self.rescan_vhosts();
                 }
                 self.sweep_all();
-                next_full = Instant::now() + self.interval;
+                next_full = now_ms() + interval_ms;
             }
         }
     }
@@ -283,7 +280,7 @@ impl Monitor {
             eprintln!(
                 "chperms watch: reading inotify: {}: checking every {} s only",
                 sys::errno_text(e),
-                self.interval.as_secs()
+                self.interval
             );
             self.watches.fd = None;
             self.watches.wds.clear();
@@ -314,7 +311,7 @@ impl Monitor {
         let Some(target) = self.targets.get(t) else {
             return;
         };
-        self.watches.add_tree(t, target, self.interval.as_secs());
+        self.watches.add_tree(t, target, self.interval);
         self.seen.borrow_mut().begin(t);
         sweep(target, self.fix, self.opts.cross_mounts, &mut self.report);
         crate::procs::check_processes(&target.policy.processes, &mut self.report);
