@@ -126,8 +126,10 @@ pub fn format_message(out: &mut Vec<u8>, f: &Finding<'_>, secs: i64, pid: u32) {
     const MON: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let (_, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let t = secs.rem_euclid(86_400);
+    let days = secs.div_euclid(86_400);
+    let (_, m, d) = civil_from_days(days);
+    // Seconds into the day (0..86400): 32-bit arithmetic from here on.
+    let t = (secs - days * 86_400) as u32;
     let mon = MON[(m as usize).saturating_sub(1) % 12];
     let _ = write!(
         out,

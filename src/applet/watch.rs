@@ -41,7 +41,6 @@ use crate::sys::{self, DirStream, Errno, Kind as FsKind};
 use argh::FromArgs;
 use rustix::fd::{AsFd, OwnedFd};
 use std::cell::RefCell;
-use std::rc::Rc;
 
 #[derive(FromArgs)]
 /// Watch trees and keep them in policy: a full sweep at start and every
@@ -147,7 +146,9 @@ struct Monitor {
     interval: u64,
     targets: Vec<Target>,
     report: Report,
-    seen: Rc<RefCell<Seen>>,
+    /// Shared with the report's gate; leaked: it lives as long as the
+    /// process (no reference counting needed).
+    seen: &'static RefCell<Seen>,
     alerts: Option<Alerts>,
     signals: OwnedFd,
     watches: Watches,
@@ -159,8 +160,8 @@ impl Monitor {
     fn start(opts: TreeOpts, fix: bool, secs: u64, alert: Option<&str>) -> Result<Monitor, String> {
         let targets = resolve(&opts)?;
         let mut report = open_report(&opts)?;
-        let seen = Rc::new(RefCell::new(Seen::default()));
-        report.gate = Some(Box::new(SeenGate(seen.clone())));
+        let seen: &'static RefCell<Seen> = Box::leak(Box::default());
+        report.gate = Some(Box::new(SeenGate(seen)));
         let alerts = match alert {
             Some(cmd) => {
                 let (a, l) = Alerts::new(cmd)?;
@@ -574,7 +575,7 @@ impl Seen {
     }
 }
 
-struct SeenGate(Rc<RefCell<Seen>>);
+struct SeenGate(&'static RefCell<Seen>);
 
 impl Gate for SeenGate {
     fn admit(&mut self, f: &Finding<'_>) -> bool {
