@@ -105,12 +105,14 @@ impl Alerts {
     /// One runner lives as long as the monitor, that is until the process
     /// exits: its command line and queue are leaked to `&'static` instead of
     /// being reference-counted.
-    pub fn new(cmd: &str) -> Result<(Alerts, Box<dyn Listener>), String> {
-        let cmd: &'static str = String::from(cmd).leak();
-        let Some(program) = cmd.split_whitespace().next() else {
+    pub fn new(cmd: String) -> Result<(Alerts, Box<dyn Listener>), String> {
+        let cmd: &'static str = cmd.leak();
+        let argv: Vec<&'static [u8]> = cmd.split_whitespace().map(str::as_bytes).collect();
+        let Some(program) = argv.first() else {
             return Err("--alert-cmd: empty command".into());
         };
-        let argv: Vec<&'static [u8]> = cmd.split_whitespace().map(str::as_bytes).collect();
+        // The first word of a &str: always UTF-8.
+        let program = std::str::from_utf8(program).unwrap_or_default();
         let pending: &'static RefCell<Pending> = Box::leak(Box::default());
         let a = Alerts {
             argv,

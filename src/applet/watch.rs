@@ -109,12 +109,6 @@ pub fn main(args: &[&str]) -> i32 {
         Ok(a) => a,
         Err(e) => return super::argh_exit("watch", e),
     };
-    if a.interval == 0 || a.interval > 7 * 86_400 {
-        eprintln!(
-            "chperms watch: --interval: expected 1 to 604800 seconds (see 'chperms watch --help')"
-        );
-        return 1;
-    }
     let opts = TreeOpts {
         vhosts: a.vhosts,
         all: a.all,
@@ -129,8 +123,20 @@ pub fn main(args: &[&str]) -> i32 {
         log: a.log,
         syslog: a.syslog,
     };
-    match Monitor::start(opts, a.fix, a.interval, a.alert_cmd.as_deref()) {
-        Ok(mut m) => m.run(),
+    if a.interval == 0 || a.interval > 7 * 86_400 {
+        eprintln!(
+            "chperms watch: --interval: expected 1 to 604800 seconds (see 'chperms watch --help')"
+        );
+        return 1;
+    }
+    match Monitor::start(opts, a.fix, a.interval, a.alert_cmd) {
+        Ok(mut m) => {
+            let code = m.run();
+            // The process exits next and run() flushed the report: nothing
+            // to tear down that exit does not (no drop glue for Monitor).
+            std::mem::forget(m);
+            code
+        }
         Err(msg) => {
             eprintln!("chperms watch: {msg}");
             1
@@ -157,7 +163,12 @@ struct Monitor {
 }
 
 impl Monitor {
-    fn start(opts: TreeOpts, fix: bool, secs: u64, alert: Option<&str>) -> Result<Monitor, String> {
+    fn start(
+        opts: TreeOpts,
+        fix: bool,
+        secs: u64,
+        alert: Option<String>,
+    ) -> Result<Monitor, String> {
         let targets = resolve(&opts)?;
         let mut report = open_report(&opts)?;
         let seen: &'static RefCell<Seen> = Box::leak(Box::default());
@@ -264,17 +275,32 @@ impl Monitor {
     }
 
     /// Drains inotify; marks targets dirty. True when any target became dirty.
+    ///
+    /// Events are handled as they are read (nothing is collected). More
+    /// than [`MAX_EVENTS_ONE_BY_ONE`] in one drain count as an overflow, as
+    /// does the kernel's own `IN_Q_OVERFLOW`: every target is re-swept.
     fn read_events(&mut self, buf: &mut [u8]) -> bool {
-        let Some(fd) = self.watches.fd.as_ref() else {
+        // Taken out for the drain (the callback updates the watch table)
+        // and put back unless reading failed.
+        let Some(fd) = self.watches.fd.take() else {
             return false;
         };
-        let mut events: Vec<sys::InotifyEvent> = Vec::new();
+        let (watches, dirty) = (&mut self.watches, &mut self.dirty);
+        let mut any = false;
+        let mut n = 0;
         let r = sys::inotify_drain(fd.as_fd(), buf, |e| {
-            if events.len() < 1024 {
-                events.push(e)
-            } else if let Some(last) = events.last_mut() {
-                // Too many to keep: treat as an overflow (re-sweep all).
-                last.mask |= libc::IN_Q_OVERFLOW;
+            n += 1;
+            if e.mask & libc::IN_Q_OVERFLOW != 0 || n > MAX_EVENTS_ONE_BY_ONE {
+                dirty.fill(true);
+                any = true;
+                return;
+            }
+            if let Some(d) = watches.target_of(e.wd).and_then(|t| dirty.get_mut(t)) {
+                *d = true;
+                any = true;
+            }
+            if e.mask & libc::IN_IGNORED != 0 {
+                watches.forget(e.wd);
             }
         });
         if let Err(e) = r {
@@ -283,27 +309,10 @@ impl Monitor {
                 sys::errno_text(e),
                 self.interval
             );
-            self.watches.fd = None;
             self.watches.wds.clear();
             return false;
         }
-        let mut any = false;
-        for e in events {
-            if e.mask & libc::IN_Q_OVERFLOW != 0 {
-                self.dirty.iter_mut().for_each(|d| *d = true);
-                any = true;
-                continue;
-            }
-            if let Some(t) = self.watches.target_of(e.wd) {
-                if let Some(d) = self.dirty.get_mut(t) {
-                    *d = true;
-                    any = true;
-                }
-            }
-            if e.mask & libc::IN_IGNORED != 0 {
-                self.watches.forget(e.wd);
-            }
-        }
+        self.watches.fd = Some(fd);
         any
     }
 
@@ -368,6 +377,10 @@ impl Monitor {
         }
     }
 }
+
+/// Inotify events in one drain beyond which the monitor stops looking at
+/// them one by one and re-sweeps every target.
+const MAX_EVENTS_ONE_BY_ONE: usize = 1024;
 
 /// The inotify instance and which target each watch belongs to.
 ///
@@ -592,12 +605,19 @@ fn finding_hash(f: &Finding<'_>) -> u64 {
         f.expected.as_bytes(),
         f.actual.as_bytes(),
     ] {
-        for &b in part.iter().chain(&[0xff]) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        // Each part then 0xff (a byte that UTF-8 never holds) as separator;
+        // a plain loop and a second step, not an iterator chain: less code.
+        for &b in part {
+            h = fnv_step(h, b);
         }
+        h = fnv_step(h, 0xff);
     }
     h
+}
+
+/// One FNV-1a step.
+fn fnv_step(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
 #[cfg(test)]
