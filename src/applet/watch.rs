@@ -185,7 +185,7 @@ impl Monitor {
         sys::ignore_sigpipe();
         let signals =
             sys::signalfd_for(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGCHLD])
-                .map_err(|e| format!("signalfd: {}", sys::errno_text(e)))?;
+                .map_err(|e| ["signalfd: ", sys::errno_text(e)].concat())?;
         let dirty = vec![false; targets.len()];
         Ok(Monitor {
             fix,
@@ -368,10 +368,10 @@ impl Monitor {
                 }
                 self.sweep_all();
             }
-            Err(msg) => {
+            Err(mut msg) => {
                 let what = self.opts.policy.as_deref().unwrap_or(&self.opts.root);
-                let detail = format!("{msg} (SIGHUP: keeping the policy in force)");
-                self.report.error(what.as_bytes(), &detail);
+                msg.push_str(" (SIGHUP: keeping the policy in force)");
+                self.report.error(what.as_bytes(), &msg);
                 self.report.flush();
             }
         }
@@ -547,8 +547,8 @@ struct Seen {
 
 impl Seen {
     fn begin(&mut self, t: usize) {
-        if self.gens.len() <= t {
-            self.gens.resize(t + 1, 0);
+        while self.gens.len() <= t {
+            self.gens.push(0);
         }
         self.gens[t] = self.gens[t].wrapping_add(1);
         self.current = t as u32;
@@ -558,7 +558,16 @@ impl Seen {
     fn end(&mut self, t: usize) {
         let g = self.gens.get(t).copied().unwrap_or(0);
         let t = t as u32;
-        self.entries.retain(|&(_, et, eg)| et != t || eg == g);
+        // Vec::retain by hand (in place, order kept): less code.
+        let mut kept = 0;
+        for i in 0..self.entries.len() {
+            let e = self.entries[i];
+            if e.1 != t || e.2 == g {
+                self.entries[kept] = e;
+                kept += 1;
+            }
+        }
+        self.entries.truncate(kept);
     }
 
     fn admit(&mut self, f: &Finding<'_>) -> bool {
