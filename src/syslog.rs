@@ -64,7 +64,11 @@ impl SyslogListener {
 
     fn connect(&mut self) {
         let r = UnixDatagram::unbound().and_then(|s| {
-            s.set_nonblocking(true)?;
+            // fcntl(O_NONBLOCK) as for alert pipes, not std's
+            // set_nonblocking: that is the binary's only ioctl(FIONBIO),
+            // and musl's ioctl (with its time64 conversion table) is
+            // over 1 KB on 32-bit targets.
+            crate::sys::set_nonblocking(&s)?;
             s.connect(&self.path)?;
             Ok(s)
         });
