@@ -17,7 +17,6 @@ use crate::budget::{ALERT_TIMEOUT_SECS, MAX_ALERT_CHILDREN, MAX_ALERT_QUEUE};
 use crate::output::{json_finding, Finding, Listener};
 use rustix::fd::AsFd;
 use std::cell::RefCell;
-use std::io::Write;
 
 /// Milliseconds on the monotonic clock (what `std::time::Instant` reads);
 /// plain `u64` arithmetic for the monitor's deadlines.
@@ -107,7 +106,10 @@ impl Alerts {
     /// being reference-counted.
     pub fn new(cmd: String) -> Result<(Alerts, Box<dyn Listener>), String> {
         let cmd: &'static str = cmd.leak();
-        let argv: Vec<&'static [u8]> = cmd.split_whitespace().map(str::as_bytes).collect();
+        let mut argv: Vec<&'static [u8]> = Vec::new();
+        for word in cmd.split_whitespace() {
+            argv.push(word.as_bytes());
+        }
         let Some(program) = argv.first() else {
             return Err("--alert-cmd: empty command".into());
         };
@@ -174,13 +176,10 @@ impl Alerts {
     fn start(&mut self, a: &Alert, now: u64) {
         // CHPERMS_*=value entries added to the child's environment.
         let e = &a.ends;
-        let env: [&[u8]; 5] = [
-            &a.buf[e[0]..e[1]],
-            &a.buf[e[1]..e[2]],
-            &a.buf[e[2]..e[3]],
-            &a.buf[e[3]..e[4]],
-            &a.buf[e[4]..e[5]],
-        ];
+        let mut env: [&[u8]; 5] = [&[]; 5];
+        for (i, entry) in env.iter_mut().enumerate() {
+            *entry = &a.buf[e[i]..e[i + 1]];
+        }
         let spawned =
             rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).and_then(|(r, w)| {
                 let o = crate::sys::SpawnOpts {
@@ -194,11 +193,12 @@ impl Alerts {
             });
         match spawned {
             Ok((pid, w)) => {
-                let mut stdin = std::fs::File::from(w);
-                // One line, far below a pipe's capacity; non-blocking
-                // anyway so a command that never reads cannot stall us.
-                let _ = crate::sys::set_nonblocking(&stdin);
-                let _ = stdin.write_all(&a.buf[..e[0]]);
+                // One line, far below a pipe's capacity: one write into
+                // the new, empty pipe takes all of it (what write_all would
+                // do). Non-blocking anyway so that a command that never
+                // reads cannot stall us.
+                let _ = crate::sys::set_nonblocking(&w);
+                let _ = rustix::io::write(&w, &a.buf[..e[0]]);
                 self.running.push((pid, now + ALERT_TIMEOUT_SECS * 1000));
             }
             Err(e) => eprintln!(
