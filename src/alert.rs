@@ -128,30 +128,40 @@ impl Alerts {
     /// Reaps finished commands, kills overdue ones, starts queued ones.
     pub fn pump(&mut self) {
         let now = now_ms();
-        self.running.retain_mut(|(child, deadline)| match crate::sys::wait_child(*child, false) {
-            Ok(Some(st)) => {
-                // Printed as std's ExitStatus did: -1 when killed by a signal.
-                match crate::sys::exit_code(st) {
-                    Some(0) => {}
-                    code => eprintln!(
-                        "chperms watch: alert command failed (status {})",
-                        code.unwrap_or(-1)
-                    ),
+        // Vec::retain_mut by hand (order kept): less code.
+        let mut i = 0;
+        while let Some(&mut (child, ref mut deadline)) = self.running.get_mut(i) {
+            let keep = match crate::sys::wait_child(child, false) {
+                Ok(Some(st)) => {
+                    // Printed as std's ExitStatus did: -1 when killed by a
+                    // signal.
+                    match crate::sys::exit_code(st) {
+                        Some(0) => {}
+                        code => eprintln!(
+                            "chperms watch: alert command failed (status {})",
+                            code.unwrap_or(-1)
+                        ),
+                    }
+                    false
                 }
-                false
-            }
-            Ok(None) => {
-                if now >= *deadline {
-                    eprintln!(
-                        "chperms watch: alert command still running after {ALERT_TIMEOUT_SECS} s: killed"
-                    );
-                    crate::sys::kill_group(*child as u32);
-                    *deadline = NEVER;
+                Ok(None) => {
+                    if now >= *deadline {
+                        eprintln!(
+                            "chperms watch: alert command still running after {ALERT_TIMEOUT_SECS} s: killed"
+                        );
+                        crate::sys::kill_group(child as u32);
+                        *deadline = NEVER;
+                    }
+                    true
                 }
-                true
+                Err(_) => false,
+            };
+            if keep {
+                i += 1;
+            } else {
+                self.running.remove(i);
             }
-            Err(_) => false,
-        });
+        }
         while self.running.len() < MAX_ALERT_CHILDREN {
             let next = {
                 let mut p = self.pending.borrow_mut();
