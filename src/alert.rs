@@ -13,6 +13,7 @@
 //! (a timeout kills what it started too); its stdout goes to our stderr so
 //! that `--format json` output stays clean.
 
+use crate::applet::watch::warn;
 use crate::budget::{ALERT_TIMEOUT_SECS, MAX_ALERT_CHILDREN, MAX_ALERT_QUEUE};
 use crate::output::{json_finding, Finding, Listener};
 use rustix::fd::AsFd;
@@ -137,18 +138,18 @@ impl Alerts {
                     // signal.
                     match crate::sys::exit_code(st) {
                         Some(0) => {}
-                        code => eprintln!(
-                            "chperms watch: alert command failed (status {})",
+                        code => warn(format_args!(
+                            "alert command failed (status {})",
                             code.unwrap_or(-1)
-                        ),
+                        )),
                     }
                     false
                 }
                 Ok(None) => {
                     if now >= *deadline {
-                        eprintln!(
-                            "chperms watch: alert command still running after {ALERT_TIMEOUT_SECS} s: killed"
-                        );
+                        warn(format_args!(
+                            "alert command still running after {ALERT_TIMEOUT_SECS} s: killed"
+                        ));
                         crate::sys::kill_group(child as u32);
                         *deadline = NEVER;
                     }
@@ -166,10 +167,10 @@ impl Alerts {
             let next = {
                 let mut p = self.pending.borrow_mut();
                 if p.dropped > 0 {
-                    eprintln!(
-                        "chperms watch: {} alerts dropped (more than {MAX_ALERT_QUEUE} waiting)",
+                    warn(format_args!(
+                        "{} alerts dropped (more than {MAX_ALERT_QUEUE} waiting)",
                         p.dropped
-                    );
+                    ));
                     p.dropped = 0;
                 }
                 if p.queue.is_empty() {
@@ -211,11 +212,11 @@ impl Alerts {
                 let _ = rustix::io::write(&w, &a.buf[..e[0]]);
                 self.running.push((pid, now + ALERT_TIMEOUT_SECS * 1000));
             }
-            Err(e) => eprintln!(
-                "chperms watch: cannot run alert command {}: {}",
+            Err(e) => warn(format_args!(
+                "cannot run alert command {}: {}",
                 self.program,
                 crate::sys::errno_text(e)
-            ),
+            )),
         }
     }
 

@@ -124,9 +124,9 @@ pub fn main(args: &[&str]) -> i32 {
         syslog: a.syslog,
     };
     if a.interval == 0 || a.interval > 7 * 86_400 {
-        eprintln!(
-            "chperms watch: --interval: expected 1 to 604800 seconds (see 'chperms watch --help')"
-        );
+        warn(format_args!(
+            "--interval: expected 1 to 604800 seconds (see 'chperms watch --help')"
+        ));
         return 1;
     }
     match Monitor::start(opts, a.fix, a.interval, a.alert_cmd) {
@@ -138,10 +138,17 @@ pub fn main(args: &[&str]) -> i32 {
             code
         }
         Err(msg) => {
-            eprintln!("chperms watch: {msg}");
+            warn(format_args!("{msg}"));
             1
         }
     }
+}
+
+/// Prints `chperms watch: ` and `args` as one line on stderr: the prefix
+/// is written (and stored) once instead of in every message.
+#[inline(never)]
+pub fn warn(args: std::fmt::Arguments<'_>) {
+    eprintln!("chperms watch: {args}");
 }
 
 /// The running monitor.
@@ -205,13 +212,13 @@ impl Monitor {
     fn run(&mut self) -> i32 {
         self.sweep_all();
         if !self.opts.quiet {
-            eprintln!(
-                "chperms watch: {} trees, {} directories watched, full sweep every {} s{}",
+            warn(format_args!(
+                "{} trees, {} directories watched, full sweep every {} s{}",
                 self.targets.len(),
                 self.watches.wds.len(),
                 self.interval,
                 if self.fix { ", fixing" } else { "" }
-            );
+            ));
         }
         // Deadlines in monotonic milliseconds; NEVER when there is none.
         let interval_ms = self.interval * 1000;
@@ -304,11 +311,11 @@ impl Monitor {
             }
         });
         if let Err(e) = r {
-            eprintln!(
-                "chperms watch: reading inotify: {}: checking every {} s only",
+            warn(format_args!(
+                "reading inotify: {}: checking every {} s only",
                 sys::errno_text(e),
                 self.interval
-            );
+            ));
             self.watches.wds.clear();
             return false;
         }
@@ -355,7 +362,7 @@ impl Monitor {
     fn reload(&mut self) {
         if let Some(path) = self.opts.log.as_deref() {
             if let Err(e) = self.report.open_log(path) {
-                eprintln!("chperms watch: {path}: {}", sys::errno_text(e));
+                warn(format_args!("{path}: {}", sys::errno_text(e)));
             }
         }
         match resolve(&self.opts) {
@@ -364,7 +371,7 @@ impl Monitor {
                 self.dirty = vec![false; self.targets.len()];
                 self.watches.restart();
                 if !self.opts.quiet {
-                    eprintln!("chperms watch: policy re-read");
+                    warn(format_args!("policy re-read"));
                 }
                 self.sweep_all();
             }
@@ -420,9 +427,11 @@ impl Watches {
         if !self.said {
             self.said = true;
             if secs > 0 {
-                eprintln!("chperms watch: {what}: some changes are seen only at the next sweep (every {secs} s)");
+                warn(format_args!(
+                    "{what}: some changes are seen only at the next sweep (every {secs} s)"
+                ));
             } else {
-                eprintln!("chperms watch: {what}: changes are seen only at the sweeps");
+                warn(format_args!("{what}: changes are seen only at the sweeps"));
             }
         }
     }
@@ -589,7 +598,7 @@ impl Seen {
                     self.entries.insert(i, (h, t, g));
                 } else if !self.full_said {
                     self.full_said = true;
-                    eprintln!("chperms watch: more than {MAX_SEEN_FINDINGS} drifts: the rest are reported at every sweep");
+                    warn(format_args!("more than {MAX_SEEN_FINDINGS} drifts: the rest are reported at every sweep"));
                 }
                 true
             }
