@@ -13,36 +13,51 @@
 //! (a timeout kills what it started too); its stdout goes to our stderr so
 //! that `--format json` output stays clean.
 
+use crate::applet::watch::warn;
 use crate::budget::{ALERT_TIMEOUT_SECS, MAX_ALERT_CHILDREN, MAX_ALERT_QUEUE};
 use crate::output::{json_finding, Finding, Listener};
 use rustix::fd::AsFd;
 use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::io::Write;
-use std::os::unix::process::ExitStatusExt;
-use std::rc::Rc;
-use std::time::{Duration, Instant};
 
-/// One queued alert: everything the command receives.
-struct Alert {
-    json: Vec<u8>,
-    path: Vec<u8>,
-    kind: &'static str,
-    expected: String,
-    actual: String,
-    action: &'static str,
+/// Milliseconds on the monotonic clock (what `std::time::Instant` reads);
+/// plain `u64` arithmetic for the monitor's deadlines.
+pub fn now_ms() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    // tv_nsec < 10^9 fits a u32: a 32-bit division on 32-bit targets.
+    t.tv_sec as u64 * 1000 + u64::from(t.tv_nsec as u32 / 1_000_000)
 }
 
-/// Alerts waiting for a free slot, and how many were dropped since the last
-/// time that was said.
+/// "No deadline" for the `u64` millisecond deadlines.
+pub const NEVER: u64 = u64::MAX;
+
+/// The environment names, in the order of [`Alert::ends`].
+const ENV_NAMES: [&str; 5] = [
+    "CHPERMS_PATH=",
+    "CHPERMS_KIND=",
+    "CHPERMS_EXPECTED=",
+    "CHPERMS_ACTUAL=",
+    "CHPERMS_ACTION=",
+];
+
+/// One queued alert: everything the command receives, in one buffer (one
+/// allocation): the JSON line, then the five `CHPERMS_*=value` entries.
+struct Alert {
+    buf: Vec<u8>,
+    /// Where the JSON line and each environment entry end in `buf`.
+    ends: [usize; 6],
+}
+
+/// Alerts waiting for a free slot, oldest first (a `Vec`: at most
+/// [`MAX_ALERT_QUEUE`] short entries), and how many were dropped since the
+/// last time that was said.
 #[derive(Default)]
 struct Pending {
-    queue: VecDeque<Alert>,
+    queue: Vec<Alert>,
     dropped: u64,
 }
 
 /// Queues each finding it is given as an alert.
-pub struct AlertListener(Rc<RefCell<Pending>>);
+pub struct AlertListener(&'static RefCell<Pending>);
 
 impl Listener for AlertListener {
     fn finding(&mut self, f: &Finding<'_>) {
@@ -51,101 +66,131 @@ impl Listener for AlertListener {
             p.dropped += 1;
             return;
         }
-        let mut json = Vec::with_capacity(160);
-        json_finding(&mut json, f);
-        p.queue.push_back(Alert {
-            json,
-            path: f.path.to_vec(),
-            kind: f.kind.word(),
-            expected: f.expected.into(),
-            actual: f.actual.into(),
-            action: f.action.word(),
-        });
+        let mut buf = Vec::with_capacity(256);
+        json_finding(&mut buf, f);
+        let mut ends = [buf.len(); 6];
+        let values = [
+            f.path,
+            f.kind.word().as_bytes(),
+            f.expected.as_bytes(),
+            f.actual.as_bytes(),
+            f.action.word().as_bytes(),
+        ];
+        for i in 0..5 {
+            buf.extend_from_slice(ENV_NAMES[i].as_bytes());
+            buf.extend_from_slice(values[i]);
+            ends[i + 1] = buf.len();
+        }
+        p.queue.push(Alert { buf, ends });
     }
 }
 
 /// Runs alert commands.
 ///
 /// Invariant: `running.len() <= MAX_ALERT_CHILDREN`; each entry's deadline
-/// is `None` once it was killed (it is then only waited for).
+/// (monotonic ms) is [`NEVER`] once it was killed (it is then only waited
+/// for).
 pub struct Alerts {
-    argv: Vec<String>,
-    pending: Rc<RefCell<Pending>>,
-    running: Vec<(i32, Option<Instant>)>,
+    argv: Vec<&'static [u8]>,
+    /// `argv[0]` for messages.
+    program: &'static str,
+    pending: &'static RefCell<Pending>,
+    running: Vec<(i32, u64)>,
 }
 
 impl Alerts {
     /// A runner for `cmd` and the listener feeding it; an empty `cmd` is an
     /// error.
-    pub fn new(cmd: &str) -> Result<(Alerts, Box<dyn Listener>), String> {
-        let argv: Vec<String> = cmd.split_whitespace().map(String::from).collect();
-        if argv.is_empty() {
-            return Err("--alert-cmd: empty command".into());
+    ///
+    /// One runner lives as long as the monitor, that is until the process
+    /// exits: its command line and queue are leaked to `&'static` instead of
+    /// being reference-counted.
+    pub fn new(cmd: String) -> Result<(Alerts, Box<dyn Listener>), String> {
+        let cmd: &'static str = cmd.leak();
+        let mut argv: Vec<&'static [u8]> = Vec::new();
+        for word in cmd.split_whitespace() {
+            argv.push(word.as_bytes());
         }
-        let pending = Rc::new(RefCell::new(Pending::default()));
-        let l = Box::new(AlertListener(pending.clone()));
+        let Some(program) = argv.first() else {
+            return Err("--alert-cmd: empty command".into());
+        };
+        // The first word of a &str: always UTF-8.
+        let program = std::str::from_utf8(program).unwrap_or_default();
+        let pending: &'static RefCell<Pending> = Box::leak(Box::default());
         let a = Alerts {
             argv,
+            program,
             pending,
             running: Vec::with_capacity(MAX_ALERT_CHILDREN),
         };
-        Ok((a, l))
+        Ok((a, Box::new(AlertListener(pending))))
     }
 
     /// Reaps finished commands, kills overdue ones, starts queued ones.
     pub fn pump(&mut self) {
-        let now = Instant::now();
-        self.running.retain_mut(|(child, deadline)| match crate::sys::wait_child(*child, false) {
-            Ok(Some(st)) => {
-                // ExitStatus only to print it as before ("exit status: 1").
-                let st = std::process::ExitStatus::from_raw(st);
-                if !st.success() {
-                    let code = st.code().unwrap_or(-1);
-                    eprintln!("chperms watch: alert command failed (status {code})");
+        let now = now_ms();
+        // Vec::retain_mut by hand (order kept): less code.
+        let mut i = 0;
+        while let Some(&mut (child, ref mut deadline)) = self.running.get_mut(i) {
+            let keep = match crate::sys::wait_child(child, false) {
+                Ok(Some(st)) => {
+                    // Printed as std's ExitStatus did: -1 when killed by a
+                    // signal.
+                    match crate::sys::exit_code(st) {
+                        Some(0) => {}
+                        code => warn(format_args!(
+                            "alert command failed (status {})",
+                            code.unwrap_or(-1)
+                        )),
+                    }
+                    false
                 }
-                false
-            }
-            Ok(None) => {
-                if deadline.is_some_and(|d| now >= d) {
-                    eprintln!(
-                        "chperms watch: alert command still running after {ALERT_TIMEOUT_SECS} s: killed"
-                    );
-                    crate::sys::kill_group(*child as u32);
-                    *deadline = None;
+                Ok(None) => {
+                    if now >= *deadline {
+                        warn(format_args!(
+                            "alert command still running after {ALERT_TIMEOUT_SECS} s: killed"
+                        ));
+                        crate::sys::kill_group(child as u32);
+                        *deadline = NEVER;
+                    }
+                    true
                 }
-                true
+                Err(_) => false,
+            };
+            if keep {
+                i += 1;
+            } else {
+                self.running.remove(i);
             }
-            Err(_) => false,
-        });
+        }
         while self.running.len() < MAX_ALERT_CHILDREN {
             let next = {
                 let mut p = self.pending.borrow_mut();
                 if p.dropped > 0 {
-                    eprintln!(
-                        "chperms watch: {} alerts dropped (more than {MAX_ALERT_QUEUE} waiting)",
+                    warn(format_args!(
+                        "{} alerts dropped (more than {MAX_ALERT_QUEUE} waiting)",
                         p.dropped
-                    );
+                    ));
                     p.dropped = 0;
                 }
-                p.queue.pop_front()
+                if p.queue.is_empty() {
+                    None
+                } else {
+                    Some(p.queue.remove(0))
+                }
             };
             let Some(a) = next else { break };
             self.start(&a, now);
         }
     }
 
-    fn start(&mut self, a: &Alert, now: Instant) {
+    fn start(&mut self, a: &Alert, now: u64) {
         // CHPERMS_*=value entries added to the child's environment.
-        let env = |k: &str, v: &[u8]| [k.as_bytes(), b"=", v].concat();
-        let env = [
-            env("CHPERMS_PATH", &a.path),
-            env("CHPERMS_KIND", a.kind.as_bytes()),
-            env("CHPERMS_EXPECTED", a.expected.as_bytes()),
-            env("CHPERMS_ACTUAL", a.actual.as_bytes()),
-            env("CHPERMS_ACTION", a.action.as_bytes()),
-        ];
-        let env: Vec<&[u8]> = env.iter().map(|e| e.as_slice()).collect();
-        let argv: Vec<&[u8]> = self.argv.iter().map(|s| s.as_bytes()).collect();
+        let e = &a.ends;
+        let mut env: [&[u8]; 5] = [&[]; 5];
+        for (i, entry) in env.iter_mut().enumerate() {
+            *entry = &a.buf[e[i]..e[i + 1]];
+        }
         let spawned =
             rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).and_then(|(r, w)| {
                 let o = crate::sys::SpawnOpts {
@@ -155,37 +200,38 @@ impl Alerts {
                     new_group: true,
                     ..Default::default()
                 };
-                crate::sys::spawn(&argv, &o).map(|pid| (pid, w))
+                crate::sys::spawn(&self.argv, &o).map(|pid| (pid, w))
             });
         match spawned {
             Ok((pid, w)) => {
-                let mut stdin = std::fs::File::from(w);
-                // One line, far below a pipe's capacity; non-blocking
-                // anyway so a command that never reads cannot stall us.
-                let _ = crate::sys::set_nonblocking(&stdin);
-                let _ = stdin.write_all(&a.json);
-                let deadline = now + Duration::from_secs(ALERT_TIMEOUT_SECS);
-                self.running.push((pid, Some(deadline)));
+                // One line, far below a pipe's capacity: one write into
+                // the new, empty pipe takes all of it (what write_all would
+                // do). Non-blocking anyway so that a command that never
+                // reads cannot stall us.
+                let _ = crate::sys::set_nonblocking(&w);
+                let _ = rustix::io::write(&w, &a.buf[..e[0]]);
+                self.running.push((pid, now + ALERT_TIMEOUT_SECS * 1000));
             }
-            Err(e) => eprintln!(
-                "chperms watch: cannot run alert command {}: {}",
-                self.argv[0],
+            Err(e) => warn(format_args!(
+                "cannot run alert command {}: {}",
+                self.program,
                 crate::sys::errno_text(e)
-            ),
+            )),
         }
     }
 
-    /// The earliest moment [`Alerts::pump`] must run again (a timeout, or
-    /// queued alerts waiting for a slot are started on `SIGCHLD`).
-    pub fn deadline(&self) -> Option<Instant> {
-        self.running.iter().filter_map(|(_, d)| *d).min()
+    /// The earliest moment (monotonic ms) [`Alerts::pump`] must run again
+    /// (a timeout; queued alerts waiting for a slot are started on
+    /// `SIGCHLD`), or [`NEVER`].
+    pub fn deadline(&self) -> u64 {
+        self.running.iter().fold(NEVER, |m, &(_, d)| m.min(d))
     }
 
     /// Kills what still runs (the monitor is stopping).
     pub fn shutdown(&mut self) {
-        for (child, _) in self.running.iter_mut() {
-            crate::sys::kill_group(*child as u32);
-            let _ = crate::sys::wait_child(*child, true);
+        for &(child, _) in &self.running {
+            crate::sys::kill_group(child as u32);
+            let _ = crate::sys::wait_child(child, true);
         }
         self.running.clear();
     }

@@ -64,7 +64,11 @@ impl SyslogListener {
 
     fn connect(&mut self) {
         let r = UnixDatagram::unbound().and_then(|s| {
-            s.set_nonblocking(true)?;
+            // fcntl(O_NONBLOCK) as for alert pipes, not std's
+            // set_nonblocking: that is the binary's only ioctl(FIONBIO),
+            // and musl's ioctl (with its time64 conversion table) is
+            // over 1 KB on 32-bit targets.
+            crate::sys::set_nonblocking(&s)?;
             s.connect(&self.path)?;
             Ok(s)
         });
@@ -126,8 +130,10 @@ pub fn format_message(out: &mut Vec<u8>, f: &Finding<'_>, secs: i64, pid: u32) {
     const MON: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let (_, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let t = secs.rem_euclid(86_400);
+    let days = secs.div_euclid(86_400);
+    let (_, m, d) = civil_from_days(days);
+    // Seconds into the day (0..86400): 32-bit arithmetic from here on.
+    let t = (secs - days * 86_400) as u32;
     let mon = MON[(m as usize).saturating_sub(1) % 12];
     let _ = write!(
         out,
@@ -137,9 +143,12 @@ pub fn format_message(out: &mut Vec<u8>, f: &Finding<'_>, secs: i64, pid: u32) {
         t / 60 % 60,
         t % 60
     );
-    escape(out, f.path);
-    out.extend_from_slice(b": ");
+    // The path and the text after it are written raw, then escaped as one
+    // (the separators written here hold nothing to escape).
     let start = out.len();
+    out.extend_from_slice(f.path);
+    out.extend_from_slice(b": ");
+    let text = out.len();
     let _ = match f.kind {
         Kind::Owner | Kind::Group | Kind::Mode => {
             write!(out, "{} {} (was {})", f.kind.word(), f.expected, f.actual)
@@ -149,19 +158,15 @@ pub fn format_message(out: &mut Vec<u8>, f: &Finding<'_>, secs: i64, pid: u32) {
         Kind::Unsafe | Kind::Process | Kind::Error => Ok(()),
     };
     if !f.detail.is_empty() {
-        if out.len() > start {
+        if out.len() > text {
             out.extend_from_slice(b" - ");
         }
         out.extend_from_slice(f.detail.as_bytes());
     }
-    // Details quote file names: escape everything after the path too.
-    if out[start..]
-        .iter()
-        .any(|&b| b < 0x20 || b == 0x7f || b == b'\\')
-    {
-        let raw = out.split_off(start);
-        escape(out, &raw);
-    }
+    // Details quote file names: escaped like the path (copied back whether
+    // or not anything needed it: less code).
+    let raw = out.split_off(start);
+    escape(out, &raw);
     let _ = write!(out, " [{}]", f.action.word());
     if out.len() > SYSLOG_MAX {
         out.truncate(SYSLOG_MAX - 3);
@@ -204,6 +209,20 @@ mod tests {
         assert_eq!(
             String::from_utf8(v).unwrap(),
             "<29>Nov 18 11:06:40 chperms[42]: /srv/a\\x0aforged: owner chpv1 (was root) [fixed]"
+        );
+    }
+
+    #[test]
+    fn details_are_escaped_like_names() {
+        let mut v = Vec::new();
+        let f = Finding {
+            detail: "hard link to '/srv/b\nc'",
+            ..finding(b"/srv/a\\b", Kind::Unsafe, Action::Refused)
+        };
+        format_message(&mut v, &f, 0, 7);
+        assert_eq!(
+            String::from_utf8(v).unwrap(),
+            "<84>Jan  1 00:00:00 chperms[7]: /srv/a\\x5cb: hard link to '/srv/b\\x0ac' [refused]"
         );
     }
 
