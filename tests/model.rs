@@ -415,7 +415,15 @@ fn incident_layout_from_a_policy_file() {
         "the app user cannot write its queue"
     );
     let o = run(["check", "--policy", &pf.display().to_string()]);
-    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    // The policy's process rule sees every process on the machine: a root
+    // `gunicorn` another test run started meanwhile (tests/procs.rs) is
+    // drift too. Only findings about the tree must be gone.
+    let out = stdout(&o);
+    let tree_drift = out
+        .lines()
+        .filter(|l| l.contains(": ") && !l.starts_with("/proc/"))
+        .count();
+    assert!(code(&o) == 0 || (code(&o) == 2 && tree_drift == 0), "{out}");
 }
 
 #[test]
