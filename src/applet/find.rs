@@ -46,23 +46,6 @@ use rustix::fd::BorrowedFd;
 use std::ffi::{CStr, CString};
 use std::io::Write;
 
-/// A numeric comparison: `+N` (greater), `-N` (less) or `N` (equal).
-#[derive(Clone, Copy)]
-struct Cmp(i8, u64);
-
-impl Cmp {
-    /// Compares in 64 bits (128-bit compares are long on 32-bit targets).
-    #[inline(never)]
-    fn test(self, v: u64) -> bool {
-        let n = self.1;
-        match self.0 {
-            1 => v > n,
-            -1 => v < n,
-            _ => v == n,
-        }
-    }
-}
-
 /// One -printf piece.
 enum Pf {
     Lit(Vec<u8>),
@@ -71,8 +54,10 @@ enum Pf {
 }
 
 /// One `-exec`/`-execdir`: the command and, for `{} +`, its pending batch.
-struct Exec {
-    argv: Vec<String>,
+/// Patterns and commands borrow the arguments (no copies to build or free).
+struct Exec<'a> {
+    /// The command's words as given (ending with `{}` for `{} +`).
+    argv: &'a [&'a str],
     plus: bool,
     dir: bool,
     batch: Vec<Vec<u8>>,
@@ -80,21 +65,24 @@ struct Exec {
 }
 
 /// A node of the expression. Children are indices into `Find::nodes`.
-enum Node {
+enum Node<'a> {
     And(usize, usize),
     Or(usize, usize),
     Comma(usize, usize),
     Not(usize),
     Const(bool),
-    Name(Vec<u8>, bool, bool),
+    Name(&'a [u8], bool, bool),
     Type(u16, bool),
     Perm(u8, u32, u32),
-    Uid(Cmp),
-    Gid(Cmp),
-    Links(Cmp),
-    Inum(Cmp),
-    Size(Cmp, u64),
-    Age(u8, i64, Cmp),
+    /// Every numeric test, one variant (one evaluation path): the value
+    /// `what` names, divided by `unit`, compared with `n`. See [`Op::Num`].
+    Num {
+        what: u8,
+        /// 1 for `+N` (greater), -1 for `-N` (less), 0 for `N` (equal).
+        sign: i8,
+        unit: u32,
+        n: u64,
+    },
     Newer(u8, (i64, u32)),
     NoUser,
     NoGroup,
@@ -113,7 +101,7 @@ struct Ent<'a> {
     /// Length of the start path this entry was found below.
     start: usize,
     depth: usize,
-    m: Meta,
+    m: &'a Meta,
     dir: BorrowedFd<'a>,
     name: &'a CStr,
     /// `m` came from following a symlink.
@@ -121,10 +109,10 @@ struct Ent<'a> {
 }
 
 /// The parsed command and the walk's state.
-struct Find {
-    nodes: Vec<Node>,
+struct Find<'a> {
+    nodes: Vec<Node<'a>>,
     root: usize,
-    execs: Vec<Exec>,
+    execs: Vec<Exec<'a>>,
     follow: u8,
     maxdepth: usize,
     mindepth: usize,
@@ -166,7 +154,8 @@ pub fn main(args: &[&str]) -> i32 {
         start_dev: 0,
     };
     let mut i = 0;
-    while i < args.len() && matches!(args[i], "-H" | "-L" | "-P") {
+    // Byte patterns rather than string compares (each one a call).
+    while i < args.len() && matches!(args[i].as_bytes(), [b'-', b'H' | b'L' | b'P']) {
         f.follow = args[i].as_bytes()[1];
         i += 1;
     }
@@ -196,7 +185,7 @@ pub fn main(args: &[&str]) -> i32 {
 }
 
 fn is_expr(a: &str) -> bool {
-    (a.starts_with('-') && a.len() > 1) || a == "(" || a == "!" || a == ")"
+    matches!(a.as_bytes(), [b'-', _, ..] | [b'(' | b'!' | b')'])
 }
 
 fn now() -> (i64, u32) {
@@ -213,13 +202,14 @@ fn num(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
-fn cmp(s: &str) -> Option<Cmp> {
+/// `+N`, `-N` or `N`: (sign, N) as in [`Node::Num`].
+fn cmp(s: &str) -> Option<(i8, u64)> {
     let (k, rest) = match s.as_bytes().first() {
         Some(b'+') => (1, &s[1..]),
         Some(b'-') => (-1, &s[1..]),
         _ => (0, s),
     };
-    num(rest).map(|n| Cmp(k, n))
+    num(rest).map(|n| (k, n))
 }
 
 /// Type letters to a bitmask over `Kind` (bit = position in `TYPES`).
@@ -543,11 +533,11 @@ enum Op {
     Perm,
     /// -group (true) / -user (false).
     Owner(bool),
-    /// -uid -gid -links -inum: b'u', b'g', b'l', b'i'.
-    Num(u8),
-    Size,
-    /// (a, c or m; minutes rather than days).
-    Age(u8, bool),
+    /// A numeric test and its unit: -uid -gid -links -inum (b'u', b'g',
+    /// b'l', b'i'; unit 1), -size (b's'; the unit comes from the suffix),
+    /// -atime -ctime -mtime -amin -cmin -mmin (b'a', b'c', b'm'; a day or
+    /// a minute in seconds).
+    Num(u8, u32),
     /// -newer -anewer -cnewer (a, c or m) and -samefile (0).
     Ref(u8),
     NoUser,
@@ -595,17 +585,17 @@ primaries! {
     "perm" => Op::Perm,
     "user" => Op::Owner(false),
     "group" => Op::Owner(true),
-    "uid" => Op::Num(b'u'),
-    "gid" => Op::Num(b'g'),
-    "links" => Op::Num(b'l'),
-    "inum" => Op::Num(b'i'),
-    "size" => Op::Size,
-    "mtime" => Op::Age(b'm', false),
-    "atime" => Op::Age(b'a', false),
-    "ctime" => Op::Age(b'c', false),
-    "mmin" => Op::Age(b'm', true),
-    "amin" => Op::Age(b'a', true),
-    "cmin" => Op::Age(b'c', true),
+    "uid" => Op::Num(b'u', 1),
+    "gid" => Op::Num(b'g', 1),
+    "links" => Op::Num(b'l', 1),
+    "inum" => Op::Num(b'i', 1),
+    "size" => Op::Num(b's', 0),
+    "mtime" => Op::Num(b'm', 86400),
+    "atime" => Op::Num(b'a', 86400),
+    "ctime" => Op::Num(b'c', 86400),
+    "mmin" => Op::Num(b'm', 60),
+    "amin" => Op::Num(b'a', 60),
+    "cmin" => Op::Num(b'c', 60),
     "newer" => Op::Ref(b'm'),
     "anewer" => Op::Ref(b'a'),
     "cnewer" => Op::Ref(b'c'),
@@ -651,14 +641,14 @@ fn no_rhs(op: &str) -> String {
     ["expected an expression after '", op, "'"].concat()
 }
 
-impl Find {
-    fn add(&mut self, n: Node) -> usize {
+impl<'a> Find<'a> {
+    fn add(&mut self, n: Node<'a>) -> usize {
         self.nodes.push(n);
         self.nodes.len() - 1
     }
 
     /// Parses the expression; adds `-print` when it has no action.
-    fn parse(&mut self, args: &[&str]) -> Result<(), String> {
+    fn parse(&mut self, args: &'a [&'a str]) -> Result<(), String> {
         let mut pos = 0;
         let mut action = false;
         let root = if args.is_empty() {
@@ -689,8 +679,8 @@ impl Find {
     /// One function for the three levels (they differ only in details).
     fn binary(
         &mut self,
-        lv: u8,
-        a: &[&str],
+        lv: usize,
+        a: &'a [&'a str],
         pos: &mut usize,
         act: &mut bool,
     ) -> Result<Option<usize>, String> {
@@ -701,15 +691,12 @@ impl Find {
         };
         while let Some(&t) = a.get(*pos) {
             // The level of the operator `t`; 3 is an operand (implicit and).
-            let k = match t {
-                "," | ")" => 0,
-                "-o" | "-or" => 1,
-                "-a" | "-and" => 2,
-                _ => 3,
-            };
+            // (The words come in pairs: the level is the index / 2.)
+            let w = word_index(") , -o -or -a -and ", t.as_bytes());
+            let k = w.map_or(3, |i| i / 2);
             // `)` ends every level; below level 2 only this level's
             // operator continues (a looser one is left to the caller).
-            if t == ")" || k < lv || (lv < 2 && k != lv) {
+            if w == Some(0) || k < lv || (lv < 2 && k != lv) {
                 break;
             }
             let explicit = k == lv;
@@ -749,7 +736,7 @@ impl Find {
 
     fn unary(
         &mut self,
-        a: &[&str],
+        a: &'a [&'a str],
         pos: &mut usize,
         act: &mut bool,
     ) -> Result<Option<usize>, String> {
@@ -781,7 +768,7 @@ impl Find {
     fn primary(
         &mut self,
         t: &str,
-        a: &[&str],
+        a: &'a [&'a str],
         pos: &mut usize,
         act: &mut bool,
     ) -> Result<usize, String> {
@@ -835,7 +822,7 @@ impl Find {
                 }
                 Node::Const(true)
             }
-            Op::Name(icase, whole) => Node::Name(v.as_bytes().to_vec(), icase, whole),
+            Op::Name(icase, whole) => Node::Name(v.as_bytes(), icase, whole),
             Op::Type(x) => {
                 let mut mask = 0u16;
                 for part in v.split(',') {
@@ -890,24 +877,16 @@ impl Find {
                     };
                     return Err([&quoted(v.as_bytes()), what].concat());
                 };
-                let c = Cmp(0, id as u64);
-                if group {
-                    Node::Gid(c)
-                } else {
-                    Node::Uid(c)
+                Node::Num {
+                    what: if group { b'g' } else { b'u' },
+                    sign: 0,
+                    unit: 1,
+                    n: id as u64,
                 }
             }
-            Op::Num(w) => {
-                let c = cmp(v).ok_or_else(bad)?;
-                match w {
-                    b'u' => Node::Uid(c),
-                    b'g' => Node::Gid(c),
-                    b'l' => Node::Links(c),
-                    _ => Node::Inum(c),
-                }
-            }
-            Op::Size => {
+            Op::Num(what, unit) => {
                 let (body, unit) = match v.as_bytes().last() {
+                    _ if what != b's' => (v, unit),
                     Some(c) if c.is_ascii_digit() => (v, 512),
                     Some(&c) => {
                         let u = match c {
@@ -927,11 +906,13 @@ impl Find {
                     }
                     None => return Err(bad()),
                 };
-                Node::Size(cmp(body).ok_or_else(bad)?, unit)
-            }
-            Op::Age(w, min) => {
-                let c = cmp(v).ok_or_else(bad)?;
-                Node::Age(w, if min { 60 } else { 86400 }, c)
+                let (sign, n) = cmp(body).ok_or_else(bad)?;
+                Node::Num {
+                    what,
+                    sign,
+                    unit,
+                    n,
+                }
             }
             Op::Ref(w) => {
                 let m = self.stat_ref(v)?;
@@ -955,22 +936,21 @@ impl Find {
             }
             Op::Exec(dir) => {
                 *act = true;
-                let mut argv = Vec::new();
-                let mut plus = false;
-                loop {
+                // The command runs up to `;`, or to a `+` right after `{}`.
+                let first = *pos;
+                let plus = loop {
                     let Some(&x) = a.get(*pos) else {
                         return Err(missing());
                     };
                     *pos += 1;
                     if x == ";" {
-                        break;
+                        break false;
                     }
-                    if x == "+" && argv.last().is_some_and(|l: &String| l == "{}") {
-                        plus = true;
-                        break;
+                    if x == "+" && *pos - 1 > first && a[*pos - 2] == "{}" {
+                        break true;
                     }
-                    argv.push(x.to_string());
-                }
+                };
+                let argv = &a[first..*pos - 1];
                 if argv.is_empty() {
                     return Err(missing());
                 }
@@ -1012,19 +992,30 @@ impl Find {
         }
     }
 
-    /// Stats `name` in `dir` as the symlink mode asks; a dangling or looping
-    /// link is reported as the link itself, as GNU does.
-    fn stat(&self, dir: BorrowedFd<'_>, name: &CStr, start: bool) -> Result<(Meta, bool), Errno> {
+    /// Stats `name` in `dir` into `m` as the symlink mode asks; returns
+    /// whether a symlink was followed. A dangling or looping link is
+    /// reported as the link itself, as GNU does. (Filling the caller's
+    /// `Meta` in place saves copying it through return values.)
+    fn stat(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &CStr,
+        start: bool,
+        m: &mut Meta,
+    ) -> Result<bool, Errno> {
         let follow = self.follow == b'L' || (start && self.follow == b'H');
-        let lm = sys::stat_at(dir, name)?;
-        if follow && lm.kind() == Kind::Symlink {
+        *m = sys::stat_at(dir, name)?;
+        if follow && m.kind() == Kind::Symlink {
             match sys::stat_at_follow(dir, name) {
-                Ok(m) => return Ok((m, true)),
+                Ok(t) => {
+                    *m = t;
+                    return Ok(true);
+                }
                 Err(Errno::LOOP) if self.follow == b'L' => return Err(Errno::LOOP),
                 Err(_) => {}
             }
         }
-        Ok((lm, false))
+        Ok(false)
     }
 
     /// Walks one start path.
@@ -1033,7 +1024,8 @@ impl Find {
             self.error(p.as_bytes(), Errno::INVAL);
             return;
         };
-        let (m, followed) = match self.stat(sys::cwd(), &c, true) {
+        let mut m = Meta::default();
+        let followed = match self.stat(sys::cwd(), &c, true, &mut m) {
             Ok(x) => x,
             Err(e) => return self.error(p.as_bytes(), e),
         };
@@ -1041,7 +1033,7 @@ impl Find {
         let mut path = Vec::with_capacity(256);
         path.extend_from_slice(p.as_bytes());
         self.ancestors.clear();
-        self.visit(&mut path, p.len(), 0, sys::cwd(), &c, m, followed);
+        self.visit(&mut path, p.len(), 0, sys::cwd(), &c, &m, followed);
     }
 
     /// Evaluates one entry and, for a directory, its subtree.
@@ -1053,7 +1045,7 @@ impl Find {
         depth: usize,
         dir: BorrowedFd<'_>,
         name: &CStr,
-        m: Meta,
+        m: &Meta,
         followed: bool,
     ) {
         let is_dir = m.kind() == Kind::Dir;
@@ -1095,7 +1087,7 @@ impl Find {
             sys::open_dir_at(dir, name)
         };
         match opened.and_then(|fd| match sys::fstat(&fd) {
-            Ok(fm) if fm.same_object(&m) => Ok(fd),
+            Ok(fm) if fm.same_object(m) => Ok(fd),
             Ok(_) => Err(Errno::STALE),
             Err(e) => Err(e),
         }) {
@@ -1112,6 +1104,7 @@ impl Find {
                 self.ancestors.push((m.dev, m.ino, path.len()));
                 let mut ds = sys::DirStream::new(fd);
                 let base = path.len();
+                let mut cm = Meta::default();
                 while !self.quit {
                     let child = match ds.next_entry() {
                         None => break,
@@ -1129,8 +1122,8 @@ impl Find {
                         self.error(path, Errno::NAMETOOLONG);
                     } else {
                         let dfd = ds.fd();
-                        match self.stat(dfd, &child, false) {
-                            Ok((cm, f)) => self.visit(path, start, depth + 1, dfd, &child, cm, f),
+                        match self.stat(dfd, &child, false, &mut cm) {
+                            Ok(f) => self.visit(path, start, depth + 1, dfd, &child, &cm, f),
                             Err(e) => self.error(path, e),
                         }
                     }
@@ -1154,7 +1147,7 @@ impl Find {
     }
 
     fn eval(&mut self, n: usize, e: &Ent<'_>) -> bool {
-        let m = &e.m;
+        let m = e.m;
         match &self.nodes[n] {
             // After -quit nothing more is evaluated (not even the implicit -print).
             &Node::And(a, b) => self.eval(a, e) && !self.quit && self.eval(b, e),
@@ -1192,30 +1185,43 @@ impl Find {
                     _ => have == want,
                 }
             }
-            &Node::Uid(c) => c.test(m.uid as u64),
-            &Node::Gid(c) => c.test(m.gid as u64),
-            &Node::Links(c) => c.test(m.nlink),
-            &Node::Inum(c) => c.test(m.ino),
-            &Node::Size(c, unit) => {
-                let s = m.size.max(0) as u64;
-                c.test(s.div_ceil(unit))
-            }
-            &Node::Age(w, unit, c) => {
-                let t = time_of(m, w);
-                // floor((Δs + Δns/1e9) / unit) with 0 <= Δns < 1e9 equals
-                // floor(Δs / unit) after borrowing a second for a negative
-                // Δns: whole seconds decide, and no 128-bit division (2 KB of
-                // compiler-builtins on 32-bit targets) is needed.
-                let mut ds = self.now.0.saturating_sub(t.0);
-                if self.now.1 < t.1 {
-                    ds = ds.saturating_sub(1);
-                }
-                // A negative age (a future time) is below every N.
-                let d = ds.div_euclid(unit);
-                if d < 0 {
-                    c.0 == -1
-                } else {
-                    c.test(d as u64)
+            &Node::Num {
+                what,
+                sign,
+                unit,
+                n,
+            } => {
+                // 64-bit values and compares (128-bit ones are long on
+                // 32-bit targets).
+                let v = match what {
+                    b'u' => m.uid as u64,
+                    b'g' => m.gid as u64,
+                    b'l' => m.nlink,
+                    b'i' => m.ino,
+                    b's' => (m.size.max(0) as u64).div_ceil(unit as u64),
+                    _ => {
+                        let t = time_of(m, what);
+                        // floor((Δs + Δns/1e9) / unit) with 0 <= Δns < 1e9
+                        // equals floor(Δs / unit) after borrowing a second
+                        // for a negative Δns: whole seconds decide, and no
+                        // 128-bit division (2 KB of compiler-builtins on
+                        // 32-bit targets) is needed.
+                        let mut ds = self.now.0.saturating_sub(t.0);
+                        if self.now.1 < t.1 {
+                            ds = ds.saturating_sub(1);
+                        }
+                        let d = ds.div_euclid(unit as i64);
+                        // A negative age (a future time) is below every N.
+                        if d < 0 {
+                            return sign == -1;
+                        }
+                        d as u64
+                    }
+                };
+                match sign {
+                    1 => v > n,
+                    -1 => v < n,
+                    _ => v == n,
                 }
             }
             &Node::Newer(w, r) => time_of(m, w) > r,
