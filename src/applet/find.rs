@@ -53,15 +53,15 @@ enum Pf {
     Stop,
 }
 
-/// One `-exec`/`-execdir`: the command and, for `{} +`, its pending batch.
+/// One `-exec`/`-execdir`: the command and, for `{} +`, its pending batch
+/// (the paths, each followed by a NUL: one buffer, not a Vec per path).
 /// Patterns and commands borrow the arguments (no copies to build or free).
 struct Exec<'a> {
     /// The command's words as given (ending with `{}` for `{} +`).
     argv: &'a [&'a str],
     plus: bool,
     dir: bool,
-    batch: Vec<Vec<u8>>,
-    bytes: usize,
+    batch: Vec<u8>,
 }
 
 /// A node of the expression. Children are indices into `Find::nodes`.
@@ -167,20 +167,22 @@ pub fn main(args: &[&str]) -> i32 {
         i += 1;
     }
     let paths: &[&str] = if i == p0 { &["."] } else { &args[p0..i] };
+    // One way out of this function (each return would drop `f` again).
     if let Err(e) = f.parse(&args[i..]) {
         eprintln!("find: {e}");
-        return 1;
-    }
-    for &p in paths {
-        if f.quit {
-            break;
+        f.status = 1;
+    } else {
+        for &p in paths {
+            if f.quit {
+                break;
+            }
+            f.start(p);
         }
-        f.start(p);
+        for k in 0..f.execs.len() {
+            f.run_batch(k);
+        }
+        f.flush();
     }
-    for k in 0..f.execs.len() {
-        f.run_batch(k);
-    }
-    f.flush();
     f.status
 }
 
@@ -959,7 +961,6 @@ impl<'a> Find<'a> {
                     plus,
                     dir,
                     batch: Vec::new(),
-                    bytes: 0,
                 });
                 Node::Exec(self.execs.len() - 1)
             }
@@ -1250,86 +1251,82 @@ impl<'a> Find<'a> {
             &Node::Print(t) => {
                 self.out.extend_from_slice(e.path);
                 self.out.push(t);
-                if self.out.len() > 8192 {
-                    self.flush();
-                }
-                true
+                self.printed()
             }
-            Node::Printf(_) => {
-                let mut buf = std::mem::take(&mut self.out);
-                if let Node::Printf(p) = &self.nodes[n] {
-                    printf(&mut buf, p, e, &mut self.names);
-                }
-                self.out = buf;
-                if self.out.len() > 8192 {
-                    self.flush();
-                }
-                true
+            Node::Printf(p) => {
+                printf(&mut self.out, p, e, &mut self.names);
+                self.printed()
             }
             &Node::Exec(k) => self.exec(k, e),
         }
     }
 
+    /// After an action appended to the output buffer: writes it out when
+    /// it is full. Always true (the action's value).
+    fn printed(&mut self) -> bool {
+        if self.out.len() > 8192 {
+            self.flush();
+        }
+        true
+    }
+
     /// Runs (`;`) or queues (`{} +`) one -exec for this entry.
     fn exec(&mut self, k: usize, e: &Ent<'_>) -> bool {
         let x = &mut self.execs[k];
-        let arg: Vec<u8> = if x.dir {
-            let mut v = b"./".to_vec();
-            v.extend_from_slice(base_name(e.path));
-            v
-        } else {
-            e.path.to_vec()
-        };
         if x.plus && !x.dir {
-            if x.bytes + arg.len() + 1 > EXEC_ARG_MAX && !x.batch.is_empty() {
+            if x.batch.len() + e.path.len() + 1 > EXEC_ARG_MAX && !x.batch.is_empty() {
                 self.run_batch(k);
             }
-            let x = &mut self.execs[k];
-            x.bytes += arg.len() + 1;
-            x.batch.push(arg);
+            let b = &mut self.execs[k].batch;
+            b.extend_from_slice(e.path);
+            b.push(0);
             return true;
         }
-        let argv: Vec<Vec<u8>> = x
-            .argv
-            .iter()
-            .map(|a| replace_braces(a.as_bytes(), &arg))
-            .collect();
+        // -execdir runs in the entry's directory, on `./NAME`.
+        let dot_name;
+        let arg = if x.dir {
+            dot_name = [b"./", base_name(e.path)].concat();
+            &dot_name
+        } else {
+            e.path
+        };
+        let mut words = Vec::new();
+        for w in x.argv {
+            replace_braces(&mut words, w.as_bytes(), arg);
+            words.push(0);
+        }
         let dir = if x.dir { Some(e.dir) } else { None };
         self.flush();
-        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-        spawn(&args, dir) == Some(0)
+        spawn(&[], &words, dir) == Some(0)
     }
 
     /// Runs a pending `{} +` batch; a failing command makes find exit 1.
     fn run_batch(&mut self, k: usize) {
-        let x = &mut self.execs[k];
-        if x.batch.is_empty() {
+        let batch = std::mem::take(&mut self.execs[k].batch);
+        if batch.is_empty() {
             return;
         }
-        let batch = std::mem::take(&mut x.batch);
-        x.bytes = 0;
         self.flush();
-        // The command's words (without the `{}`) borrowed, then the paths.
-        let x = &self.execs[k];
-        let mut args: Vec<&[u8]> = x.argv[..x.argv.len() - 1]
-            .iter()
-            .map(|a| a.as_bytes())
-            .collect();
-        args.extend(batch.iter().map(|a| a.as_slice()));
-        if spawn(&args, None) != Some(0) {
+        // The command's words without the `{}`, then the paths.
+        let argv = self.execs[k].argv;
+        if spawn(&argv[..argv.len() - 1], &batch, None) != Some(0) {
             self.status = 1;
         }
     }
 }
 
-/// Runs a command directly (no shell; the caller has flushed our output);
-/// returns its exit code (None when it could not start or was killed).
-fn spawn(args: &[&[u8]], dir: Option<BorrowedFd<'_>>) -> Option<i32> {
+/// Runs the command `head` followed by the NUL-terminated words in `tail`
+/// directly (no shell; the caller has flushed our output); returns its exit
+/// code (None when it could not start or was killed).
+fn spawn(head: &[&str], tail: &[u8], dir: Option<BorrowedFd<'_>>) -> Option<i32> {
+    let mut args: Vec<&[u8]> = head.iter().map(|a| a.as_bytes()).collect();
+    args.extend(tail.split(|&c| c == 0));
+    args.pop(); // the empty piece after the last NUL
     let o = sys::SpawnOpts {
         dir,
         ..Default::default()
     };
-    match sys::spawn(args, &o).and_then(|pid| sys::wait_child(pid, true)) {
+    match sys::spawn(&args, &o).and_then(|pid| sys::wait_child(pid, true)) {
         Ok(st) => st.and_then(sys::exit_code),
         Err(e) => {
             eprintln!("find: {}: {}", quoted(args[0]), sys::errno_text(e));
@@ -1338,9 +1335,8 @@ fn spawn(args: &[&[u8]], dir: Option<BorrowedFd<'_>>) -> Option<i32> {
     }
 }
 
-/// Replaces every `{}` in an `-exec … ;` argument with the path.
-fn replace_braces(a: &[u8], path: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(a.len() + path.len());
+/// Appends an `-exec … ;` argument to `v` with every `{}` replaced by the path.
+fn replace_braces(v: &mut Vec<u8>, a: &[u8], path: &[u8]) {
     let mut i = 0;
     while i < a.len() {
         if a[i..].starts_with(b"{}") {
@@ -1351,7 +1347,6 @@ fn replace_braces(a: &[u8], path: &[u8]) -> Vec<u8> {
             i += 1;
         }
     }
-    v
 }
 
 fn time_of(m: &Meta, w: u8) -> (i64, u32) {
