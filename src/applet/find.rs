@@ -213,27 +213,23 @@ fn cmp(s: &str) -> Option<(i8, u64)> {
     num(rest).map(|n| (k, n))
 }
 
-/// Type letters to a bitmask over `Kind` (bit = position in `TYPES`).
-const TYPES: &[u8] = b"fdlpscb";
+/// The type letter of each `Kind`, by discriminant (`Kind::Dir as usize`
+/// is 0 …): a table lookup instead of a match, and a -type mask has bit
+/// `k as u16` for kind `k` (the first seven letters are -type's).
+const KIND_LETTERS: &[u8; 8] = b"dflspcbU";
+const _: () = assert!(
+    Kind::Dir as u8 == 0
+        && Kind::File as u8 == 1
+        && Kind::Symlink as u8 == 2
+        && Kind::Socket as u8 == 3
+        && Kind::Fifo as u8 == 4
+        && Kind::CharDev as u8 == 5
+        && Kind::BlockDev as u8 == 6
+        && Kind::Unknown as u8 == 7
+);
 
 fn kind_letter(k: Kind) -> u8 {
-    match k {
-        Kind::File => b'f',
-        Kind::Dir => b'd',
-        Kind::Symlink => b'l',
-        Kind::Fifo => b'p',
-        Kind::Socket => b's',
-        Kind::CharDev => b'c',
-        Kind::BlockDev => b'b',
-        Kind::Unknown => b'U',
-    }
-}
-
-fn type_bit(k: Kind) -> u16 {
-    TYPES
-        .iter()
-        .position(|&c| c == kind_letter(k))
-        .map_or(0, |p| 1 << p)
+    KIND_LETTERS[k as usize]
 }
 
 /// Parses a `-perm` mode (octal, or symbolic applied to 0 as GNU does);
@@ -252,17 +248,19 @@ fn parse_mode(s: &str) -> Option<(u32, u32)> {
 
 #[inline(never)]
 fn symbolic(s: &str, dir: bool) -> Option<u32> {
+    // Byte matches on `b.get(i)` (no `contains` scans): `None` ends a run.
     let mut cur = 0u32;
     for clause in s.split(',') {
         let b = clause.as_bytes();
         let mut i = 0;
         let mut who = 0u32;
-        while i < b.len() && b"ugoa".contains(&b[i]) {
-            who |= match b[i] {
-                b'u' => 0o4700,
-                b'g' => 0o2070,
-                b'o' => 0o1007,
-                _ => 0o7777,
+        loop {
+            who |= match b.get(i) {
+                Some(b'u') => 0o4700,
+                Some(b'g') => 0o2070,
+                Some(b'o') => 0o1007,
+                Some(b'a') => 0o7777,
+                _ => break,
             };
             i += 1;
         }
@@ -272,32 +270,33 @@ fn symbolic(s: &str, dir: bool) -> Option<u32> {
         if i >= b.len() {
             return None;
         }
-        while i < b.len() {
-            let op = b[i];
-            if !b"+-=".contains(&op) {
+        while let Some(&op) = b.get(i) {
+            if !matches!(op, b'+' | b'-' | b'=') {
                 return None;
             }
             i += 1;
+            // Either a copy of who's bits (`g=u`) or letters (`rwX`).
+            let from = match b.get(i) {
+                Some(b'u') => Some(6),
+                Some(b'g') => Some(3),
+                Some(b'o') => Some(0),
+                _ => None,
+            };
             let mut val = 0u32;
-            if i < b.len() && b"ugo".contains(&b[i]) {
-                let shift = match b[i] {
-                    b'u' => 6,
-                    b'g' => 3,
-                    _ => 0,
-                };
-                let bits = (cur >> shift) & 7;
-                val = bits * 0o111;
+            if let Some(shift) = from {
+                val = ((cur >> shift) & 7) * 0o111;
                 i += 1;
             } else {
-                while i < b.len() && b"rwxXst".contains(&b[i]) {
-                    val |= match b[i] {
-                        b'r' => 0o444,
-                        b'w' => 0o222,
-                        b'x' => 0o111,
-                        b'X' if dir || cur & 0o111 != 0 => 0o111,
-                        b's' => 0o6000,
-                        b't' => 0o1000,
-                        _ => 0,
+                loop {
+                    val |= match b.get(i) {
+                        Some(b'r') => 0o444,
+                        Some(b'w') => 0o222,
+                        Some(b'x') => 0o111,
+                        Some(b'X') if dir || cur & 0o111 != 0 => 0o111,
+                        Some(b'X') => 0,
+                        Some(b's') => 0o6000,
+                        Some(b't') => 0o1000,
+                        _ => break,
                     };
                     i += 1;
                 }
@@ -877,26 +876,23 @@ impl<'a> Find<'a> {
                 for part in v.split(',') {
                     let b = part.as_bytes();
                     let p = match b {
-                        [c] => TYPES.iter().position(|x| x == c),
+                        [c] => KIND_LETTERS[..7].iter().position(|x| x == c),
                         _ => None,
                     };
-                    let m = match p {
-                        Some(p) => {
-                            mask |= 1 << p;
-                            continue;
-                        }
-                        None if part.is_empty() => [
-                            "Last file type in list argument to ",
-                            t,
-                            " is missing, i.e., list is ending on: ','",
-                            "",
-                        ],
-                        None if b.len() > 1 => {
-                            ["Must separate multiple arguments to ", t, " using: ','", ""]
-                        }
-                        None => ["Unknown argument to ", t, ": ", part],
+                    let Some(p) = p else {
+                        let (pre, post) = match b.len() {
+                            0 => (
+                                "Last file type in list argument to ",
+                                " is missing, i.e., list is ending on: ','",
+                            ),
+                            1 => ("Unknown argument to ", ": "),
+                            _ => ("Must separate multiple arguments to ", " using: ','"),
+                        };
+                        // Only the unknown letter is quoted (empty is empty).
+                        let part = if b.len() > 1 { "" } else { part };
+                        return Err(fail(&[pre, t, post, part]));
                     };
-                    return Err(fail(&m));
+                    mask |= 1 << p;
                 }
                 Node::Type(mask, x)
             }
@@ -1222,7 +1218,7 @@ impl<'a> Find<'a> {
                 } else {
                     m.kind()
                 };
-                mask & type_bit(k) != 0
+                mask & (1 << k as u16) != 0
             }
             &Node::Perm(how, f, d) => {
                 let want = if m.kind() == Kind::Dir { d } else { f };
