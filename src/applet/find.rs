@@ -388,7 +388,11 @@ fn class(p: &[u8], c: u8, icase: bool) -> Option<(bool, usize)> {
         }
         first = false;
         if b == b'[' && p.get(i + 1) == Some(&b':') {
-            let end = p[i + 2..].windows(2).position(|w| w == b":]")? + i + 2;
+            // The name runs to the first `:]` (none: not a bracket).
+            let mut end = i + 2;
+            while !(*p.get(end)? == b':' && p.get(end + 1) == Some(&b']')) {
+                end += 1;
+            }
             let name = &p[i + 2..end];
             hit |= in_class(name, c, icase);
             i = end + 2;
@@ -1047,8 +1051,8 @@ impl<'a> Find<'a> {
         start: bool,
         m: &mut Meta,
     ) -> Result<bool, Errno> {
-        let follow = self.follow == b'L' || (start && self.follow == b'H');
         *m = sys::stat_at(dir, name)?;
+        let follow = self.follow == b'L' || (start && self.follow == b'H');
         if follow && m.kind() == Kind::Symlink {
             match sys::stat_at_follow(dir, name) {
                 Ok(t) => {
