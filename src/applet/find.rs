@@ -197,10 +197,17 @@ fn now() -> (i64, u32) {
 }
 
 fn num(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() {
         return None;
     }
-    s.parse().ok()
+    // Digits only, None on overflow (as str::parse, but no sign allowed).
+    s.bytes().try_fold(0u64, |v, b| {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v.checked_mul(10)?.checked_add(d as u64)
+    })
 }
 
 /// `+N`, `-N` or `N`: (sign, N) as in [`Node::Num`].
@@ -239,11 +246,7 @@ fn parse_mode(s: &str) -> Option<(u32, u32)> {
         let v = u32::from_str_radix(s, 8).ok()?;
         return (v <= 0o7777).then_some((v, v));
     }
-    let mut res = [0u32; 2];
-    for (k, r) in res.iter_mut().enumerate() {
-        *r = symbolic(s, k == 1)?;
-    }
-    Some((res[0], res[1]))
+    Some((symbolic(s, false)?, symbolic(s, true)?))
 }
 
 #[inline(never)]
@@ -826,7 +829,7 @@ impl<'a> Find<'a> {
         act: &mut bool,
     ) -> Result<usize, Bad> {
         let Some(op) = lookup(t) else {
-            let m = if !t.starts_with('-') || t.len() < 2 {
+            let m = if !matches!(t.as_bytes(), [b'-', _, ..]) {
                 "paths must precede expression: `"
             } else {
                 "unknown predicate `"
@@ -992,11 +995,10 @@ impl<'a> Find<'a> {
                         return Err(missing());
                     };
                     *pos += 1;
-                    if x == ";" {
-                        break false;
-                    }
-                    if x == "+" && *pos - 1 > first && a[*pos - 2] == "{}" {
-                        break true;
+                    match x.as_bytes() {
+                        b";" => break false,
+                        b"+" if *pos - 1 > first && a[*pos - 2] == "{}" => break true,
+                        _ => {}
                     }
                 };
                 let argv = &a[first..*pos - 1];
@@ -1367,8 +1369,11 @@ impl<'a> Find<'a> {
 /// code (None when it could not start or was killed).
 fn spawn(head: &[&str], tail: &[u8], dir: Option<BorrowedFd<'_>>) -> Option<i32> {
     let mut args: Vec<&[u8]> = head.iter().map(|a| a.as_bytes()).collect();
-    args.extend(tail.split(|&c| c == 0));
-    args.pop(); // the empty piece after the last NUL
+    let mut rest = tail;
+    while let Some(k) = rest.iter().position(|&c| c == 0) {
+        args.push(&rest[..k]);
+        rest = &rest[k + 1..];
+    }
     let o = sys::SpawnOpts {
         dir,
         ..Default::default()
