@@ -46,23 +46,6 @@ use rustix::fd::BorrowedFd;
 use std::ffi::{CStr, CString};
 use std::io::Write;
 
-/// A numeric comparison: `+N` (greater), `-N` (less) or `N` (equal).
-#[derive(Clone, Copy)]
-struct Cmp(i8, u64);
-
-impl Cmp {
-    /// Compares in 64 bits (128-bit compares are long on 32-bit targets).
-    #[inline(never)]
-    fn test(self, v: u64) -> bool {
-        let n = self.1;
-        match self.0 {
-            1 => v > n,
-            -1 => v < n,
-            _ => v == n,
-        }
-    }
-}
-
 /// One -printf piece.
 enum Pf {
     Lit(Vec<u8>),
@@ -70,31 +53,36 @@ enum Pf {
     Stop,
 }
 
-/// One `-exec`/`-execdir`: the command and, for `{} +`, its pending batch.
-struct Exec {
-    argv: Vec<String>,
+/// One `-exec`/`-execdir`: the command and, for `{} +`, its pending batch
+/// (the paths, each followed by a NUL: one buffer, not a Vec per path).
+/// Patterns and commands borrow the arguments (no copies to build or free).
+struct Exec<'a> {
+    /// The command's words as given (ending with `{}` for `{} +`).
+    argv: &'a [&'a str],
     plus: bool,
     dir: bool,
-    batch: Vec<Vec<u8>>,
-    bytes: usize,
+    batch: Vec<u8>,
 }
 
 /// A node of the expression. Children are indices into `Find::nodes`.
-enum Node {
+enum Node<'a> {
     And(usize, usize),
     Or(usize, usize),
     Comma(usize, usize),
     Not(usize),
     Const(bool),
-    Name(Vec<u8>, bool, bool),
+    Name(&'a [u8], bool, bool),
     Type(u16, bool),
     Perm(u8, u32, u32),
-    Uid(Cmp),
-    Gid(Cmp),
-    Links(Cmp),
-    Inum(Cmp),
-    Size(Cmp, u64),
-    Age(u8, i64, Cmp),
+    /// Every numeric test, one variant (one evaluation path): the value
+    /// `what` names, divided by `unit`, compared with `n`. See [`Op::Num`].
+    Num {
+        what: u8,
+        /// 1 for `+N` (greater), -1 for `-N` (less), 0 for `N` (equal).
+        sign: i8,
+        unit: u32,
+        n: u64,
+    },
     Newer(u8, (i64, u32)),
     NoUser,
     NoGroup,
@@ -113,7 +101,7 @@ struct Ent<'a> {
     /// Length of the start path this entry was found below.
     start: usize,
     depth: usize,
-    m: Meta,
+    m: &'a Meta,
     dir: BorrowedFd<'a>,
     name: &'a CStr,
     /// `m` came from following a symlink.
@@ -121,10 +109,10 @@ struct Ent<'a> {
 }
 
 /// The parsed command and the walk's state.
-struct Find {
-    nodes: Vec<Node>,
+struct Find<'a> {
+    nodes: Vec<Node<'a>>,
     root: usize,
-    execs: Vec<Exec>,
+    execs: Vec<Exec<'a>>,
     follow: u8,
     maxdepth: usize,
     mindepth: usize,
@@ -166,7 +154,8 @@ pub fn main(args: &[&str]) -> i32 {
         start_dev: 0,
     };
     let mut i = 0;
-    while i < args.len() && matches!(args[i], "-H" | "-L" | "-P") {
+    // Byte patterns rather than string compares (each one a call).
+    while i < args.len() && matches!(args[i].as_bytes(), [b'-', b'H' | b'L' | b'P']) {
         f.follow = args[i].as_bytes()[1];
         i += 1;
     }
@@ -178,25 +167,26 @@ pub fn main(args: &[&str]) -> i32 {
         i += 1;
     }
     let paths: &[&str] = if i == p0 { &["."] } else { &args[p0..i] };
-    if let Err(e) = f.parse(&args[i..]) {
-        eprintln!("find: {e}");
-        return 1;
-    }
-    for &p in paths {
-        if f.quit {
-            break;
+    // One way out of this function (each return would drop `f` again).
+    if f.parse(&args[i..]).is_err() {
+        f.status = 1;
+    } else {
+        for &p in paths {
+            if f.quit {
+                break;
+            }
+            f.start(p);
         }
-        f.start(p);
+        for k in 0..f.execs.len() {
+            f.run_batch(k);
+        }
+        f.flush();
     }
-    for k in 0..f.execs.len() {
-        f.run_batch(k);
-    }
-    f.flush();
     f.status
 }
 
 fn is_expr(a: &str) -> bool {
-    (a.starts_with('-') && a.len() > 1) || a == "(" || a == "!" || a == ")"
+    matches!(a.as_bytes(), [b'-', _, ..] | [b'(' | b'!' | b')'])
 }
 
 fn now() -> (i64, u32) {
@@ -207,42 +197,46 @@ fn now() -> (i64, u32) {
 }
 
 fn num(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() {
         return None;
     }
-    s.parse().ok()
+    // Digits only, None on overflow (as str::parse, but no sign allowed).
+    s.bytes().try_fold(0u64, |v, b| {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v.checked_mul(10)?.checked_add(d as u64)
+    })
 }
 
-fn cmp(s: &str) -> Option<Cmp> {
+/// `+N`, `-N` or `N`: (sign, N) as in [`Node::Num`].
+fn cmp(s: &str) -> Option<(i8, u64)> {
     let (k, rest) = match s.as_bytes().first() {
         Some(b'+') => (1, &s[1..]),
         Some(b'-') => (-1, &s[1..]),
         _ => (0, s),
     };
-    num(rest).map(|n| Cmp(k, n))
+    num(rest).map(|n| (k, n))
 }
 
-/// Type letters to a bitmask over `Kind` (bit = position in `TYPES`).
-const TYPES: &[u8] = b"fdlpscb";
+/// The type letter of each `Kind`, by discriminant (`Kind::Dir as usize`
+/// is 0 …): a table lookup instead of a match, and a -type mask has bit
+/// `k as u16` for kind `k` (the first seven letters are -type's).
+const KIND_LETTERS: &[u8; 8] = b"dflspcbU";
+const _: () = assert!(
+    Kind::Dir as u8 == 0
+        && Kind::File as u8 == 1
+        && Kind::Symlink as u8 == 2
+        && Kind::Socket as u8 == 3
+        && Kind::Fifo as u8 == 4
+        && Kind::CharDev as u8 == 5
+        && Kind::BlockDev as u8 == 6
+        && Kind::Unknown as u8 == 7
+);
 
 fn kind_letter(k: Kind) -> u8 {
-    match k {
-        Kind::File => b'f',
-        Kind::Dir => b'd',
-        Kind::Symlink => b'l',
-        Kind::Fifo => b'p',
-        Kind::Socket => b's',
-        Kind::CharDev => b'c',
-        Kind::BlockDev => b'b',
-        Kind::Unknown => b'U',
-    }
-}
-
-fn type_bit(k: Kind) -> u16 {
-    TYPES
-        .iter()
-        .position(|&c| c == kind_letter(k))
-        .map_or(0, |p| 1 << p)
+    KIND_LETTERS[k as usize]
 }
 
 /// Parses a `-perm` mode (octal, or symbolic applied to 0 as GNU does);
@@ -252,26 +246,24 @@ fn parse_mode(s: &str) -> Option<(u32, u32)> {
         let v = u32::from_str_radix(s, 8).ok()?;
         return (v <= 0o7777).then_some((v, v));
     }
-    let mut res = [0u32; 2];
-    for (k, r) in res.iter_mut().enumerate() {
-        *r = symbolic(s, k == 1)?;
-    }
-    Some((res[0], res[1]))
+    Some((symbolic(s, false)?, symbolic(s, true)?))
 }
 
 #[inline(never)]
 fn symbolic(s: &str, dir: bool) -> Option<u32> {
+    // Byte matches on `b.get(i)` (no `contains` scans): `None` ends a run.
     let mut cur = 0u32;
     for clause in s.split(',') {
         let b = clause.as_bytes();
         let mut i = 0;
         let mut who = 0u32;
-        while i < b.len() && b"ugoa".contains(&b[i]) {
-            who |= match b[i] {
-                b'u' => 0o4700,
-                b'g' => 0o2070,
-                b'o' => 0o1007,
-                _ => 0o7777,
+        loop {
+            who |= match b.get(i) {
+                Some(b'u') => 0o4700,
+                Some(b'g') => 0o2070,
+                Some(b'o') => 0o1007,
+                Some(b'a') => 0o7777,
+                _ => break,
             };
             i += 1;
         }
@@ -281,32 +273,33 @@ fn symbolic(s: &str, dir: bool) -> Option<u32> {
         if i >= b.len() {
             return None;
         }
-        while i < b.len() {
-            let op = b[i];
-            if !b"+-=".contains(&op) {
+        while let Some(&op) = b.get(i) {
+            if !matches!(op, b'+' | b'-' | b'=') {
                 return None;
             }
             i += 1;
+            // Either a copy of who's bits (`g=u`) or letters (`rwX`).
+            let from = match b.get(i) {
+                Some(b'u') => Some(6),
+                Some(b'g') => Some(3),
+                Some(b'o') => Some(0),
+                _ => None,
+            };
             let mut val = 0u32;
-            if i < b.len() && b"ugo".contains(&b[i]) {
-                let shift = match b[i] {
-                    b'u' => 6,
-                    b'g' => 3,
-                    _ => 0,
-                };
-                let bits = (cur >> shift) & 7;
-                val = bits * 0o111;
+            if let Some(shift) = from {
+                val = ((cur >> shift) & 7) * 0o111;
                 i += 1;
             } else {
-                while i < b.len() && b"rwxXst".contains(&b[i]) {
-                    val |= match b[i] {
-                        b'r' => 0o444,
-                        b'w' => 0o222,
-                        b'x' => 0o111,
-                        b'X' if dir || cur & 0o111 != 0 => 0o111,
-                        b's' => 0o6000,
-                        b't' => 0o1000,
-                        _ => 0,
+                loop {
+                    val |= match b.get(i) {
+                        Some(b'r') => 0o444,
+                        Some(b'w') => 0o222,
+                        Some(b'x') => 0o111,
+                        Some(b'X') if dir || cur & 0o111 != 0 => 0o111,
+                        Some(b'X') => 0,
+                        Some(b's') => 0o6000,
+                        Some(b't') => 0o1000,
+                        _ => break,
                     };
                     i += 1;
                 }
@@ -398,7 +391,11 @@ fn class(p: &[u8], c: u8, icase: bool) -> Option<(bool, usize)> {
         }
         first = false;
         if b == b'[' && p.get(i + 1) == Some(&b':') {
-            let end = p[i + 2..].windows(2).position(|w| w == b":]")? + i + 2;
+            // The name runs to the first `:]` (none: not a bracket).
+            let mut end = i + 2;
+            while !(*p.get(end)? == b':' && p.get(end + 1) == Some(&b']')) {
+                end += 1;
+            }
             let name = &p[i + 2..end];
             hit |= in_class(name, c, icase);
             i = end + 2;
@@ -422,27 +419,59 @@ fn class(p: &[u8], c: u8, icase: bool) -> Option<(bool, usize)> {
     }
 }
 
-/// Whether `c` is in the character class `[:name:]` (C locale).
+/// The `[:name:]` classes (C locale) that `in_class` knows, in the order
+/// of `CLASS_BITS`.
+const CLASSES: &str = "alpha digit alnum upper lower space punct xdigit blank cntrl print graph ";
+
+/// Whether ASCII character `c` is in class `k` of `CLASSES`.
+const fn class_has(k: usize, c: u8) -> bool {
+    match k {
+        0 => c.is_ascii_alphabetic(),
+        1 => c.is_ascii_digit(),
+        2 => c.is_ascii_alphanumeric(),
+        3 => c.is_ascii_uppercase(),
+        4 => c.is_ascii_lowercase(),
+        5 => c.is_ascii_whitespace(),
+        6 => c.is_ascii_punctuation(),
+        7 => c.is_ascii_hexdigit(),
+        8 => c == b' ' || c == b'\t',
+        9 => c.is_ascii_control(),
+        10 => c >= 0x20 && c < 0x7f,
+        _ => c.is_ascii_graphic(),
+    }
+}
+
+/// Each class of `CLASSES` as a bitmap over ASCII, computed at compile time
+/// (192 bytes of table instead of a dozen range tests in code).
+const CLASS_BITS: [[u32; 4]; 12] = {
+    let mut t = [[0u32; 4]; 12];
+    let mut k = 0;
+    while k < 12 {
+        let mut c = 0u8;
+        while c < 128 {
+            if class_has(k, c) {
+                t[k][c as usize / 32] |= 1 << (c % 32);
+            }
+            c += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
+/// Whether `c` is in the character class `[:name:]` (C locale; nothing
+/// above ASCII is in any class).
 #[inline(never)] // else each test is hoisted out of `class`'s loop
 fn in_class(name: &[u8], c: u8, icase: bool) -> bool {
-    // One word list instead of a match on strings (smaller code).
-    const CLASSES: &str =
-        "alpha digit alnum upper lower space punct xdigit blank cntrl print graph ";
-    match word_index(CLASSES, name) {
-        Some(0) => c.is_ascii_alphabetic(),
-        Some(1) => c.is_ascii_digit(),
-        Some(2) => c.is_ascii_alphanumeric(),
-        Some(3) => c.is_ascii_uppercase() || (icase && c.is_ascii_lowercase()),
-        Some(4) => c.is_ascii_lowercase(),
-        Some(5) => c.is_ascii_whitespace(),
-        Some(6) => c.is_ascii_punctuation(),
-        Some(7) => c.is_ascii_hexdigit(),
-        Some(8) => c == b' ' || c == b'\t',
-        Some(9) => c.is_ascii_control(),
-        Some(10) => (0x20..0x7f).contains(&c),
-        Some(11) => c.is_ascii_graphic(),
-        _ => false,
+    let Some(mut k) = word_index(CLASSES, name) else {
+        return false;
+    };
+    // With -iname/-ipath, [:upper:] matches lower-case letters too: it is
+    // [:alpha:].
+    if k == 3 && icase {
+        k = 0;
     }
+    c < 128 && CLASS_BITS[k][c as usize / 32] >> (c % 32) & 1 != 0
 }
 
 /// Parses a -printf format into pieces (GNU warnings on stderr).
@@ -543,11 +572,11 @@ enum Op {
     Perm,
     /// -group (true) / -user (false).
     Owner(bool),
-    /// -uid -gid -links -inum: b'u', b'g', b'l', b'i'.
-    Num(u8),
-    Size,
-    /// (a, c or m; minutes rather than days).
-    Age(u8, bool),
+    /// A numeric test and its unit: -uid -gid -links -inum (b'u', b'g',
+    /// b'l', b'i'; unit 1), -size (b's'; the unit comes from the suffix),
+    /// -atime -ctime -mtime -amin -cmin -mmin (b'a', b'c', b'm'; a day or
+    /// a minute in seconds).
+    Num(u8, u32),
     /// -newer -anewer -cnewer (a, c or m) and -samefile (0).
     Ref(u8),
     NoUser,
@@ -595,17 +624,17 @@ primaries! {
     "perm" => Op::Perm,
     "user" => Op::Owner(false),
     "group" => Op::Owner(true),
-    "uid" => Op::Num(b'u'),
-    "gid" => Op::Num(b'g'),
-    "links" => Op::Num(b'l'),
-    "inum" => Op::Num(b'i'),
-    "size" => Op::Size,
-    "mtime" => Op::Age(b'm', false),
-    "atime" => Op::Age(b'a', false),
-    "ctime" => Op::Age(b'c', false),
-    "mmin" => Op::Age(b'm', true),
-    "amin" => Op::Age(b'a', true),
-    "cmin" => Op::Age(b'c', true),
+    "uid" => Op::Num(b'u', 1),
+    "gid" => Op::Num(b'g', 1),
+    "links" => Op::Num(b'l', 1),
+    "inum" => Op::Num(b'i', 1),
+    "size" => Op::Num(b's', 0),
+    "mtime" => Op::Num(b'm', 86400),
+    "atime" => Op::Num(b'a', 86400),
+    "ctime" => Op::Num(b'c', 86400),
+    "mmin" => Op::Num(b'm', 60),
+    "amin" => Op::Num(b'a', 60),
+    "cmin" => Op::Num(b'c', 60),
     "newer" => Op::Ref(b'm'),
     "anewer" => Op::Ref(b'a'),
     "cnewer" => Op::Ref(b'c'),
@@ -624,10 +653,17 @@ primaries! {
 
 /// The position of the word `w` in `list` (words each followed by a space).
 fn word_index(list: &str, w: &[u8]) -> Option<usize> {
-    if w.is_empty() {
-        return None; // not the empty piece after the last space
+    let mut rest = list.as_bytes();
+    let mut k = 0;
+    // (A loop rather than split().position(): half the code.)
+    while let Some(end) = rest.iter().position(|&c| c == b' ') {
+        if &rest[..end] == w {
+            return Some(k);
+        }
+        rest = &rest[end + 1..];
+        k += 1;
     }
-    list.as_bytes().split(|&c| c == b' ').position(|n| n == w)
+    None
 }
 
 /// The primary named `t` (`-name` …), if there is one.
@@ -636,29 +672,42 @@ fn lookup(t: &str) -> Option<Op> {
     OPS.get(k).copied()
 }
 
-/// GNU's message for a binary operator with nothing on its left.
-fn no_lhs(op: &str) -> String {
-    [
+/// A command-line error, already reported on stderr by [`fail`].
+/// (Reporting where the error is found keeps the parser's results small:
+/// no `String` to pass back through every level.)
+struct Bad;
+
+/// Prints `find: ` and the parts on stderr (GNU's wording): every
+/// command-line error, and the walk's `find: PATH: reason` reports (one
+/// slice of pieces is less code per call than a formatted eprintln!).
+#[inline(never)]
+fn fail(parts: &[&str]) -> Bad {
+    eprintln!("find: {}", parts.concat());
+    Bad
+}
+
+/// GNU's error for a binary operator with nothing on its left.
+fn no_lhs(op: &str) -> Bad {
+    fail(&[
         "invalid expression; you have used a binary operator '",
         op,
         "' with nothing before it.",
-    ]
-    .concat()
+    ])
 }
 
-/// GNU's message for an operator with nothing on its right.
-fn no_rhs(op: &str) -> String {
-    ["expected an expression after '", op, "'"].concat()
+/// GNU's error for an operator with nothing on its right.
+fn no_rhs(op: &str) -> Bad {
+    fail(&["expected an expression after '", op, "'"])
 }
 
-impl Find {
-    fn add(&mut self, n: Node) -> usize {
+impl<'a> Find<'a> {
+    fn add(&mut self, n: Node<'a>) -> usize {
         self.nodes.push(n);
         self.nodes.len() - 1
     }
 
     /// Parses the expression; adds `-print` when it has no action.
-    fn parse(&mut self, args: &[&str]) -> Result<(), String> {
+    fn parse(&mut self, args: &'a [&'a str]) -> Result<(), Bad> {
         let mut pos = 0;
         let mut action = false;
         let root = if args.is_empty() {
@@ -667,9 +716,9 @@ impl Find {
             let r = self.binary(0, args, &mut pos, &mut action)?;
             if let Some(&t) = args.get(pos) {
                 if t == ")" {
-                    return Err("you have too many ')'".into());
+                    return Err(fail(&["you have too many ')'"]));
                 }
-                return Err(["paths must precede expression: `", t, "'"].concat());
+                return Err(fail(&["paths must precede expression: `", t, "'"]));
             }
             r
         };
@@ -689,11 +738,11 @@ impl Find {
     /// One function for the three levels (they differ only in details).
     fn binary(
         &mut self,
-        lv: u8,
-        a: &[&str],
+        lv: usize,
+        a: &'a [&'a str],
         pos: &mut usize,
         act: &mut bool,
-    ) -> Result<Option<usize>, String> {
+    ) -> Result<Option<usize>, Bad> {
         let mut l = if lv < 2 {
             self.binary(lv + 1, a, pos, act)?
         } else {
@@ -701,15 +750,12 @@ impl Find {
         };
         while let Some(&t) = a.get(*pos) {
             // The level of the operator `t`; 3 is an operand (implicit and).
-            let k = match t {
-                "," | ")" => 0,
-                "-o" | "-or" => 1,
-                "-a" | "-and" => 2,
-                _ => 3,
-            };
+            // (The words come in pairs: the level is the index / 2.)
+            let w = word_index(") , -o -or -a -and ", t.as_bytes());
+            let k = w.map_or(3, |i| i / 2);
             // `)` ends every level; below level 2 only this level's
             // operator continues (a looser one is left to the caller).
-            if t == ")" || k < lv || (lv < 2 && k != lv) {
+            if w == Some(0) || k < lv || (lv < 2 && k != lv) {
                 break;
             }
             let explicit = k == lv;
@@ -749,10 +795,10 @@ impl Find {
 
     fn unary(
         &mut self,
-        a: &[&str],
+        a: &'a [&'a str],
         pos: &mut usize,
         act: &mut bool,
-    ) -> Result<Option<usize>, String> {
+    ) -> Result<Option<usize>, Bad> {
         let Some(&t) = a.get(*pos) else {
             return Ok(None);
         };
@@ -764,11 +810,13 @@ impl Find {
             },
             "(" => {
                 if a.get(*pos) == Some(&")") {
-                    return Err("invalid expression; empty parentheses are not allowed.".into());
+                    return Err(fail(&[
+                        "invalid expression; empty parentheses are not allowed.",
+                    ]));
                 }
                 let e = self.binary(0, a, pos, act)?;
                 if a.get(*pos) != Some(&")") {
-                    return Err("invalid expression; I was expecting to find a ')' somewhere but did not see one.".into());
+                    return Err(fail(&["invalid expression; I was expecting to find a ')' somewhere but did not see one."]));
                 }
                 *pos += 1;
                 Ok(e)
@@ -781,19 +829,19 @@ impl Find {
     fn primary(
         &mut self,
         t: &str,
-        a: &[&str],
+        a: &'a [&'a str],
         pos: &mut usize,
         act: &mut bool,
-    ) -> Result<usize, String> {
+    ) -> Result<usize, Bad> {
         let Some(op) = lookup(t) else {
-            let m = if !t.starts_with('-') || t.len() < 2 {
+            let m = if !matches!(t.as_bytes(), [b'-', _, ..]) {
                 "paths must precede expression: `"
             } else {
                 "unknown predicate `"
             };
-            return Err([m, t, "'"].concat());
+            return Err(fail(&[m, t, "'"]));
         };
-        let missing = || ["missing argument to `", t, "'"].concat();
+        let missing = || fail(&["missing argument to `", t, "'"]);
         // Every primary but these takes one argument (-exec takes its own).
         let v = match op {
             Op::Const(_) | Op::Global(_) | Op::NoUser | Op::NoGroup | Op::Empty => "",
@@ -806,19 +854,18 @@ impl Find {
                 v
             }
         };
-        let bad = || ["invalid argument `", v, "' to `", t, "'"].concat();
+        let bad = || fail(&["invalid argument `", v, "' to `", t, "'"]);
         let n = match op {
             Op::Const(b) => Node::Const(b),
             Op::Depth(max) => {
                 let Some(n) = num(v) else {
-                    return Err([
+                    return Err(fail(&[
                         "Expected a positive decimal integer argument to ",
                         t,
                         ", but got '",
                         v,
                         "'",
-                    ]
-                    .concat());
+                    ]));
                 };
                 if max {
                     self.maxdepth = n as usize;
@@ -835,32 +882,29 @@ impl Find {
                 }
                 Node::Const(true)
             }
-            Op::Name(icase, whole) => Node::Name(v.as_bytes().to_vec(), icase, whole),
+            Op::Name(icase, whole) => Node::Name(v.as_bytes(), icase, whole),
             Op::Type(x) => {
                 let mut mask = 0u16;
                 for part in v.split(',') {
                     let b = part.as_bytes();
                     let p = match b {
-                        [c] => TYPES.iter().position(|x| x == c),
+                        [c] => KIND_LETTERS[..7].iter().position(|x| x == c),
                         _ => None,
                     };
-                    let m = match p {
-                        Some(p) => {
-                            mask |= 1 << p;
-                            continue;
-                        }
-                        None if part.is_empty() => [
-                            "Last file type in list argument to ",
-                            t,
-                            " is missing, i.e., list is ending on: ','",
-                            "",
-                        ],
-                        None if b.len() > 1 => {
-                            ["Must separate multiple arguments to ", t, " using: ','", ""]
-                        }
-                        None => ["Unknown argument to ", t, ": ", part],
+                    let Some(p) = p else {
+                        let (pre, post) = match b.len() {
+                            0 => (
+                                "Last file type in list argument to ",
+                                " is missing, i.e., list is ending on: ','",
+                            ),
+                            1 => ("Unknown argument to ", ": "),
+                            _ => ("Must separate multiple arguments to ", " using: ','"),
+                        };
+                        // Only the unknown letter is quoted (empty is empty).
+                        let part = if b.len() > 1 { "" } else { part };
+                        return Err(fail(&[pre, t, post, part]));
                     };
-                    return Err(m.concat());
+                    mask |= 1 << p;
                 }
                 Node::Type(mask, x)
             }
@@ -871,7 +915,7 @@ impl Find {
                     _ => (b'=', v),
                 };
                 let Some((f, d)) = parse_mode(m) else {
-                    return Err(["invalid mode ", &quoted(v.as_bytes())].concat());
+                    return Err(fail(&["invalid mode ", &quoted(v.as_bytes())]));
                 };
                 Node::Perm(how, f, d)
             }
@@ -881,33 +925,25 @@ impl Find {
                 } else {
                     users::user_by_name(v).map(|u| u.uid)
                 };
-                let id = id.or_else(|| num(v).and_then(|n| u32::try_from(n).ok()));
+                let id = id.or(num(v).and_then(|n| u32::try_from(n).ok()));
                 let Some(id) = id else {
                     let what = if group {
                         " is not the name of an existing group"
                     } else {
                         " is not the name of a known user"
                     };
-                    return Err([&quoted(v.as_bytes()), what].concat());
+                    return Err(fail(&[&quoted(v.as_bytes()), what]));
                 };
-                let c = Cmp(0, id as u64);
-                if group {
-                    Node::Gid(c)
-                } else {
-                    Node::Uid(c)
+                Node::Num {
+                    what: if group { b'g' } else { b'u' },
+                    sign: 0,
+                    unit: 1,
+                    n: id as u64,
                 }
             }
-            Op::Num(w) => {
-                let c = cmp(v).ok_or_else(bad)?;
-                match w {
-                    b'u' => Node::Uid(c),
-                    b'g' => Node::Gid(c),
-                    b'l' => Node::Links(c),
-                    _ => Node::Inum(c),
-                }
-            }
-            Op::Size => {
+            Op::Num(what, unit) => {
                 let (body, unit) = match v.as_bytes().last() {
+                    _ if what != b's' => (v, unit),
                     Some(c) if c.is_ascii_digit() => (v, 512),
                     Some(&c) => {
                         let u = match c {
@@ -920,18 +956,20 @@ impl Find {
                             _ => {
                                 let mut ch = [0; 4];
                                 let ch = (c as char).encode_utf8(&mut ch);
-                                return Err(["invalid -size type `", ch, "'"].concat());
+                                return Err(fail(&["invalid -size type `", ch, "'"]));
                             }
                         };
                         (&v[..v.len() - 1], u)
                     }
                     None => return Err(bad()),
                 };
-                Node::Size(cmp(body).ok_or_else(bad)?, unit)
-            }
-            Op::Age(w, min) => {
-                let c = cmp(v).ok_or_else(bad)?;
-                Node::Age(w, if min { 60 } else { 86400 }, c)
+                let (sign, n) = cmp(body).ok_or_else(bad)?;
+                Node::Num {
+                    what,
+                    sign,
+                    unit,
+                    n,
+                }
             }
             Op::Ref(w) => {
                 let m = self.stat_ref(v)?;
@@ -955,22 +993,20 @@ impl Find {
             }
             Op::Exec(dir) => {
                 *act = true;
-                let mut argv = Vec::new();
-                let mut plus = false;
-                loop {
+                // The command runs up to `;`, or to a `+` right after `{}`.
+                let first = *pos;
+                let plus = loop {
                     let Some(&x) = a.get(*pos) else {
                         return Err(missing());
                     };
                     *pos += 1;
-                    if x == ";" {
-                        break;
+                    match x.as_bytes() {
+                        b";" => break false,
+                        b"+" if *pos - 1 > first && a[*pos - 2] == "{}" => break true,
+                        _ => {}
                     }
-                    if x == "+" && argv.last().is_some_and(|l: &String| l == "{}") {
-                        plus = true;
-                        break;
-                    }
-                    argv.push(x.to_string());
-                }
+                };
+                let argv = &a[first..*pos - 1];
                 if argv.is_empty() {
                     return Err(missing());
                 }
@@ -979,7 +1015,6 @@ impl Find {
                     plus,
                     dir,
                     batch: Vec::new(),
-                    bytes: 0,
                 });
                 Node::Exec(self.execs.len() - 1)
             }
@@ -988,16 +1023,16 @@ impl Find {
     }
 
     /// Stats a reference file for -newer/-samefile (follows with -H/-L).
-    fn stat_ref(&self, p: &str) -> Result<Meta, String> {
+    fn stat_ref(&self, p: &str) -> Result<Meta, Bad> {
         CString::new(p)
             .map_err(|_| Errno::INVAL)
             .and_then(|c| sys::stat_base(&c, self.follow != b'P'))
-            .map_err(|e| [&quoted(p.as_bytes()), ": ", sys::errno_text(e)].concat())
+            .map_err(|e| fail(&[&quoted(p.as_bytes()), ": ", sys::errno_text(e)]))
     }
 
     fn error(&mut self, path: &[u8], e: Errno) {
         self.flush();
-        eprintln!("find: {}: {}", quoted(path), sys::errno_text(e));
+        fail(&[&quoted(path), ": ", sys::errno_text(e)]);
         self.status = 1;
     }
 
@@ -1012,19 +1047,30 @@ impl Find {
         }
     }
 
-    /// Stats `name` in `dir` as the symlink mode asks; a dangling or looping
-    /// link is reported as the link itself, as GNU does.
-    fn stat(&self, dir: BorrowedFd<'_>, name: &CStr, start: bool) -> Result<(Meta, bool), Errno> {
+    /// Stats `name` in `dir` into `m` as the symlink mode asks; returns
+    /// whether a symlink was followed. A dangling or looping link is
+    /// reported as the link itself, as GNU does. (Filling the caller's
+    /// `Meta` in place saves copying it through return values.)
+    fn stat(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &CStr,
+        start: bool,
+        m: &mut Meta,
+    ) -> Result<bool, Errno> {
+        *m = sys::stat_at(dir, name)?;
         let follow = self.follow == b'L' || (start && self.follow == b'H');
-        let lm = sys::stat_at(dir, name)?;
-        if follow && lm.kind() == Kind::Symlink {
+        if follow && m.kind() == Kind::Symlink {
             match sys::stat_at_follow(dir, name) {
-                Ok(m) => return Ok((m, true)),
+                Ok(t) => {
+                    *m = t;
+                    return Ok(true);
+                }
                 Err(Errno::LOOP) if self.follow == b'L' => return Err(Errno::LOOP),
                 Err(_) => {}
             }
         }
-        Ok((lm, false))
+        Ok(false)
     }
 
     /// Walks one start path.
@@ -1033,7 +1079,8 @@ impl Find {
             self.error(p.as_bytes(), Errno::INVAL);
             return;
         };
-        let (m, followed) = match self.stat(sys::cwd(), &c, true) {
+        let mut m = Meta::default();
+        let followed = match self.stat(sys::cwd(), &c, true, &mut m) {
             Ok(x) => x,
             Err(e) => return self.error(p.as_bytes(), e),
         };
@@ -1041,7 +1088,7 @@ impl Find {
         let mut path = Vec::with_capacity(256);
         path.extend_from_slice(p.as_bytes());
         self.ancestors.clear();
-        self.visit(&mut path, p.len(), 0, sys::cwd(), &c, m, followed);
+        self.visit(&mut path, p.len(), 0, sys::cwd(), &c, &m, followed);
     }
 
     /// Evaluates one entry and, for a directory, its subtree.
@@ -1053,7 +1100,7 @@ impl Find {
         depth: usize,
         dir: BorrowedFd<'_>,
         name: &CStr,
-        m: Meta,
+        m: &Meta,
         followed: bool,
     ) {
         let is_dir = m.kind() == Kind::Dir;
@@ -1095,23 +1142,26 @@ impl Find {
             sys::open_dir_at(dir, name)
         };
         match opened.and_then(|fd| match sys::fstat(&fd) {
-            Ok(fm) if fm.same_object(&m) => Ok(fd),
+            Ok(fm) if fm.same_object(m) => Ok(fd),
             Ok(_) => Err(Errno::STALE),
             Err(e) => Err(e),
         }) {
             Err(e) => self.error(path, e),
             Ok(_) if depth + 1 >= MAX_DEPTH => {
+                // The limit is spelled out in the text (no formatting).
+                const _: () = assert!(MAX_DEPTH == 128);
                 self.flush();
-                eprintln!(
-                    "find: {}: directory nesting deeper than {MAX_DEPTH} levels; not entered",
-                    quoted(path)
-                );
+                fail(&[
+                    &quoted(path),
+                    ": directory nesting deeper than 128 levels; not entered",
+                ]);
                 self.status = 1;
             }
             Ok(fd) => {
                 self.ancestors.push((m.dev, m.ino, path.len()));
                 let mut ds = sys::DirStream::new(fd);
                 let base = path.len();
+                let mut cm = Meta::default();
                 while !self.quit {
                     let child = match ds.next_entry() {
                         None => break,
@@ -1129,8 +1179,8 @@ impl Find {
                         self.error(path, Errno::NAMETOOLONG);
                     } else {
                         let dfd = ds.fd();
-                        match self.stat(dfd, &child, false) {
-                            Ok((cm, f)) => self.visit(path, start, depth + 1, dfd, &child, cm, f),
+                        match self.stat(dfd, &child, false, &mut cm) {
+                            Ok(f) => self.visit(path, start, depth + 1, dfd, &child, &cm, f),
                             Err(e) => self.error(path, e),
                         }
                     }
@@ -1154,7 +1204,7 @@ impl Find {
     }
 
     fn eval(&mut self, n: usize, e: &Ent<'_>) -> bool {
-        let m = &e.m;
+        let m = e.m;
         match &self.nodes[n] {
             // After -quit nothing more is evaluated (not even the implicit -print).
             &Node::And(a, b) => self.eval(a, e) && !self.quit && self.eval(b, e),
@@ -1181,7 +1231,7 @@ impl Find {
                 } else {
                     m.kind()
                 };
-                mask & type_bit(k) != 0
+                mask & (1 << k as u16) != 0
             }
             &Node::Perm(how, f, d) => {
                 let want = if m.kind() == Kind::Dir { d } else { f };
@@ -1192,30 +1242,43 @@ impl Find {
                     _ => have == want,
                 }
             }
-            &Node::Uid(c) => c.test(m.uid as u64),
-            &Node::Gid(c) => c.test(m.gid as u64),
-            &Node::Links(c) => c.test(m.nlink),
-            &Node::Inum(c) => c.test(m.ino),
-            &Node::Size(c, unit) => {
-                let s = m.size.max(0) as u64;
-                c.test(s.div_ceil(unit))
-            }
-            &Node::Age(w, unit, c) => {
-                let t = time_of(m, w);
-                // floor((Δs + Δns/1e9) / unit) with 0 <= Δns < 1e9 equals
-                // floor(Δs / unit) after borrowing a second for a negative
-                // Δns: whole seconds decide, and no 128-bit division (2 KB of
-                // compiler-builtins on 32-bit targets) is needed.
-                let mut ds = self.now.0.saturating_sub(t.0);
-                if self.now.1 < t.1 {
-                    ds = ds.saturating_sub(1);
-                }
-                // A negative age (a future time) is below every N.
-                let d = ds.div_euclid(unit);
-                if d < 0 {
-                    c.0 == -1
-                } else {
-                    c.test(d as u64)
+            &Node::Num {
+                what,
+                sign,
+                unit,
+                n,
+            } => {
+                // 64-bit values and compares (128-bit ones are long on
+                // 32-bit targets).
+                let v = match what {
+                    b'u' => m.uid as u64,
+                    b'g' => m.gid as u64,
+                    b'l' => m.nlink,
+                    b'i' => m.ino,
+                    b's' => (m.size.max(0) as u64).div_ceil(unit as u64),
+                    _ => {
+                        let t = time_of(m, what);
+                        // floor((Δs + Δns/1e9) / unit) with 0 <= Δns < 1e9
+                        // equals floor(Δs / unit) after borrowing a second
+                        // for a negative Δns: whole seconds decide, and no
+                        // 128-bit division (2 KB of compiler-builtins on
+                        // 32-bit targets) is needed.
+                        let mut ds = self.now.0.saturating_sub(t.0);
+                        if self.now.1 < t.1 {
+                            ds = ds.saturating_sub(1);
+                        }
+                        let d = ds.div_euclid(unit as i64);
+                        // A negative age (a future time) is below every N.
+                        if d < 0 {
+                            return sign == -1;
+                        }
+                        d as u64
+                    }
+                };
+                match sign {
+                    1 => v > n,
+                    -1 => v < n,
+                    _ => v == n,
                 }
             }
             &Node::Newer(w, r) => time_of(m, w) > r,
@@ -1244,97 +1307,95 @@ impl Find {
             &Node::Print(t) => {
                 self.out.extend_from_slice(e.path);
                 self.out.push(t);
-                if self.out.len() > 8192 {
-                    self.flush();
-                }
-                true
+                self.printed()
             }
-            Node::Printf(_) => {
-                let mut buf = std::mem::take(&mut self.out);
-                if let Node::Printf(p) = &self.nodes[n] {
-                    printf(&mut buf, p, e, &mut self.names);
-                }
-                self.out = buf;
-                if self.out.len() > 8192 {
-                    self.flush();
-                }
-                true
+            Node::Printf(p) => {
+                printf(&mut self.out, p, e, &mut self.names);
+                self.printed()
             }
             &Node::Exec(k) => self.exec(k, e),
         }
     }
 
+    /// After an action appended to the output buffer: writes it out when
+    /// it is full. Always true (the action's value).
+    fn printed(&mut self) -> bool {
+        if self.out.len() > 8192 {
+            self.flush();
+        }
+        true
+    }
+
     /// Runs (`;`) or queues (`{} +`) one -exec for this entry.
     fn exec(&mut self, k: usize, e: &Ent<'_>) -> bool {
         let x = &mut self.execs[k];
-        let arg: Vec<u8> = if x.dir {
-            let mut v = b"./".to_vec();
-            v.extend_from_slice(base_name(e.path));
-            v
-        } else {
-            e.path.to_vec()
-        };
         if x.plus && !x.dir {
-            if x.bytes + arg.len() + 1 > EXEC_ARG_MAX && !x.batch.is_empty() {
+            if x.batch.len() + e.path.len() + 1 > EXEC_ARG_MAX && !x.batch.is_empty() {
                 self.run_batch(k);
             }
-            let x = &mut self.execs[k];
-            x.bytes += arg.len() + 1;
-            x.batch.push(arg);
+            let b = &mut self.execs[k].batch;
+            b.extend_from_slice(e.path);
+            b.push(0);
             return true;
         }
-        let argv: Vec<Vec<u8>> = x
-            .argv
-            .iter()
-            .map(|a| replace_braces(a.as_bytes(), &arg))
-            .collect();
+        // -execdir runs in the entry's directory, on `./NAME`.
+        let dot_name;
+        let arg = if x.dir {
+            dot_name = [b"./", base_name(e.path)].concat();
+            &dot_name
+        } else {
+            e.path
+        };
+        let mut words = Vec::new();
+        for w in x.argv {
+            replace_braces(&mut words, w.as_bytes(), arg);
+            words.push(0);
+        }
         let dir = if x.dir { Some(e.dir) } else { None };
         self.flush();
-        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-        spawn(&args, dir) == Some(0)
+        spawn(&[], &words, dir) == Some(0)
     }
 
     /// Runs a pending `{} +` batch; a failing command makes find exit 1.
     fn run_batch(&mut self, k: usize) {
-        let x = &mut self.execs[k];
-        if x.batch.is_empty() {
+        let batch = std::mem::take(&mut self.execs[k].batch);
+        if batch.is_empty() {
             return;
         }
-        let batch = std::mem::take(&mut x.batch);
-        x.bytes = 0;
         self.flush();
-        // The command's words (without the `{}`) borrowed, then the paths.
-        let x = &self.execs[k];
-        let mut args: Vec<&[u8]> = x.argv[..x.argv.len() - 1]
-            .iter()
-            .map(|a| a.as_bytes())
-            .collect();
-        args.extend(batch.iter().map(|a| a.as_slice()));
-        if spawn(&args, None) != Some(0) {
+        // The command's words without the `{}`, then the paths.
+        let argv = self.execs[k].argv;
+        if spawn(&argv[..argv.len() - 1], &batch, None) != Some(0) {
             self.status = 1;
         }
     }
 }
 
-/// Runs a command directly (no shell; the caller has flushed our output);
-/// returns its exit code (None when it could not start or was killed).
-fn spawn(args: &[&[u8]], dir: Option<BorrowedFd<'_>>) -> Option<i32> {
+/// Runs the command `head` followed by the NUL-terminated words in `tail`
+/// directly (no shell; the caller has flushed our output); returns its exit
+/// code (None when it could not start or was killed).
+fn spawn(head: &[&str], tail: &[u8], dir: Option<BorrowedFd<'_>>) -> Option<i32> {
+    let mut args: Vec<&[u8]> = head.iter().map(|a| a.as_bytes()).collect();
+    let mut rest = tail;
+    while let Some(k) = rest.iter().position(|&c| c == 0) {
+        args.push(&rest[..k]);
+        rest = &rest[k + 1..];
+    }
     let o = sys::SpawnOpts {
         dir,
         ..Default::default()
     };
-    match sys::spawn(args, &o).and_then(|pid| sys::wait_child(pid, true)) {
+    match sys::spawn(&args, &o).and_then(|pid| sys::wait_child(pid, true)) {
         Ok(st) => st.and_then(sys::exit_code),
         Err(e) => {
-            eprintln!("find: {}: {}", quoted(args[0]), sys::errno_text(e));
+            fail(&[&quoted(args[0]), ": ", sys::errno_text(e)]);
             None
         }
     }
 }
 
-/// Replaces every `{}` in an `-exec … ;` argument with the path.
-fn replace_braces(a: &[u8], path: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(a.len() + path.len());
+/// Appends an `-exec … ;` argument to `v` with every `{}` replaced by the path.
+fn replace_braces(v: &mut Vec<u8>, a: &[u8], path: &[u8]) {
     let mut i = 0;
     while i < a.len() {
         if a[i..].starts_with(b"{}") {
@@ -1345,7 +1406,6 @@ fn replace_braces(a: &[u8], path: &[u8]) -> Vec<u8> {
             i += 1;
         }
     }
-    v
 }
 
 fn time_of(m: &Meta, w: u8) -> (i64, u32) {
