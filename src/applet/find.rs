@@ -431,7 +431,8 @@ const fn class_has(k: usize, c: u8) -> bool {
         2 => c.is_ascii_alphanumeric(),
         3 => c.is_ascii_uppercase(),
         4 => c.is_ascii_lowercase(),
-        5 => c.is_ascii_whitespace(),
+        // C's isspace(): Rust's ASCII whitespace leaves out \v.
+        5 => c.is_ascii_whitespace() || c == 0x0b,
         6 => c.is_ascii_punctuation(),
         7 => c.is_ascii_hexdigit(),
         8 => c == b' ' || c == b'\t',
@@ -867,10 +868,15 @@ impl<'a> Find<'a> {
                         "'",
                     ]));
                 };
+                // GNU find takes an int here and refuses anything larger.
+                if n > i32::MAX as u64 {
+                    return Err(fail(&[v, ": Numerical result out of range"]));
+                }
+                let n = n as usize;
                 if max {
-                    self.maxdepth = n as usize;
+                    self.maxdepth = n;
                 } else {
-                    self.mindepth = n as usize;
+                    self.mindepth = n;
                 }
                 Node::Const(true)
             }
