@@ -15,9 +15,33 @@ pub fn local(secs: i64) -> libc::tm {
     // SAFETY: tm is plain old data; localtime_r writes it and reads `t`.
     unsafe {
         let mut tm: libc::tm = std::mem::zeroed();
-        let t = secs as libc::time_t;
-        libc::localtime_r(&t, &mut tm);
+        localtime64(&secs, &mut tm);
         tm
+    }
+}
+
+/// `localtime_r` with a 64-bit `time_t`. On 32-bit musl targets (mipsel,
+/// mips, armv7) the `libc` crate still declares a 32-bit `time_t` and links
+/// musl's time32 compatibility `localtime_r`, which turns 2040 into 1904:
+/// call musl's 64-bit entry point instead.
+#[cfg(all(target_env = "musl", target_pointer_width = "32"))]
+unsafe fn localtime64(t: &i64, tm: &mut libc::tm) {
+    extern "C" {
+        fn __localtime64_r(t: *const i64, tm: *mut libc::tm) -> *mut libc::tm;
+    }
+    // SAFETY: musl 1.2's 64-bit localtime_r; both pointers are valid.
+    unsafe {
+        __localtime64_r(t, tm);
+    }
+}
+
+#[cfg(not(all(target_env = "musl", target_pointer_width = "32")))]
+#[allow(deprecated)] // libc warns that musl's time_t changes; it is 64-bit here already
+unsafe fn localtime64(t: &i64, tm: &mut libc::tm) {
+    let t = *t as libc::time_t;
+    // SAFETY: both pointers are valid; time_t is 64-bit here.
+    unsafe {
+        libc::localtime_r(&t, tm);
     }
 }
 
@@ -207,6 +231,14 @@ pub fn human(out: &mut Vec<u8>, t: (i64, u32)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Past 2038 on every target (the 32-bit ones under qemu included): a
+    /// mid-year instant is in 2040 whatever the time zone.
+    #[test]
+    fn local_time_is_right_after_2038() {
+        assert_eq!(local(2_222_164_800).tm_year, 140); // 2040-06-01
+        assert_eq!(local(1_795_000_000).tm_year, 126); // 2026-11-18
+    }
 
     /// The C library's strftime, for comparison (glibc on the host: the
     /// implementation GNU find and stat format with).
