@@ -19,12 +19,15 @@ use crate::output::{json_finding, Finding, Listener};
 use rustix::fd::AsFd;
 use std::cell::RefCell;
 
-/// Milliseconds on the monotonic clock (what `std::time::Instant` reads);
-/// plain `u64` arithmetic for the monitor's deadlines.
+/// Milliseconds on the monotonic clock since the first call; plain `u64`
+/// arithmetic for the monitor's deadlines. Read through std's `Instant`:
+/// rustix's `clock_gettime` on MIPS goes through its libc backend and
+/// musl's 32-bit-time compatibility symbol, which gave deadlines that never
+/// came (the periodic sweep stopped on mipsel).
 pub fn now_ms() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    // tv_nsec < 10^9 fits a u32: a 32-bit division on 32-bit targets.
-    t.tv_sec as u64 * 1000 + u64::from(t.tv_nsec as u32 / 1_000_000)
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let d = START.get_or_init(std::time::Instant::now).elapsed();
+    d.as_secs() * 1000 + u64::from(d.subsec_millis())
 }
 
 /// "No deadline" for the `u64` millisecond deadlines.
@@ -234,5 +237,20 @@ impl Alerts {
             let _ = crate::sys::wait_child(child, true);
         }
         self.running.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The monitor's clock advances like real time on every target (qemu
+    /// included): a broken clock left the periodic sweep waiting forever.
+    #[test]
+    fn now_ms_follows_real_time() {
+        let a = now_ms();
+        std::thread::sleep(std::time::Duration::from_millis(120));
+        let b = now_ms();
+        assert!((100..5_000).contains(&(b - a)), "{a} -> {b}");
     }
 }
