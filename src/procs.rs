@@ -41,7 +41,7 @@ pub fn check_processes(rules: &[ProcessRule], report: &mut Report) {
     let mut path = String::with_capacity(32);
     while let Some(ent) = dir.next_entry() {
         let Ok(ent) = ent else { break };
-        let Some(pid) = parse_u32(ent.name.to_bytes()) else {
+        let Some(pid) = crate::users::parse_id(ent.name.to_bytes()) else {
             continue;
         };
         // Vanished processes and kernel threads are simply skipped.
@@ -188,24 +188,9 @@ pub fn parse_uids(status: &[u8]) -> Option<(u32, u32)> {
         if start == i {
             return None;
         }
-        *id = parse_u32(&line[start..i])?;
+        *id = crate::users::parse_id(&line[start..i])?;
     }
     Some((ids[0], ids[1]))
-}
-
-/// A decimal u32 of at most 10 digits (no sign, no overflow).
-fn parse_u32(s: &[u8]) -> Option<u32> {
-    if s.is_empty() || s.len() > 10 {
-        return None;
-    }
-    let mut v: u32 = 0;
-    for &b in s {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
-    }
-    Some(v)
 }
 
 #[cfg(test)]
@@ -241,7 +226,7 @@ mod tests {
         assert_eq!(parse_uids(b"Uid:\t4294967296\t7\n"), None);
         assert_eq!(parse_uids(b"Uid:\t+1\t7\n"), None);
         assert_eq!(parse_uids(b"Uid:\t1\n"), None);
-        assert_eq!(parse_u32(b"00000000001"), None);
+        assert_eq!(crate::users::parse_id(b"00000000001"), None);
     }
 
     #[test]

@@ -107,7 +107,8 @@ fn with_fields(line: &[u8], f: &mut dyn FnMut(&[&[u8]]) -> bool) -> bool {
     f(&fields[..n])
 }
 
-fn parse_id(b: &[u8]) -> Option<u32> {
+/// A decimal uid/gid/pid: at most 10 digits, no sign, no overflow.
+pub fn parse_id(b: &[u8]) -> Option<u32> {
     if b.is_empty() || b.len() > 10 {
         return None;
     }

@@ -127,6 +127,28 @@ impl Target {
     }
 }
 
+/// [`TreeOpts`] from an applet's parsed arguments (apply/check and watch
+/// declare the same tree options; argh has no way to share a struct).
+macro_rules! tree_opts {
+    ($a:ident) => {
+        $crate::applet::apply::TreeOpts {
+            vhosts: $a.vhosts,
+            all: $a.all,
+            root: $a.root,
+            policy: $a.policy,
+            user: $a.user,
+            web_group: $a.web_group,
+            chroot: $a.chroot,
+            cross_mounts: $a.cross_mounts,
+            format: $a.format,
+            quiet: $a.quiet,
+            log: $a.log,
+            syslog: $a.syslog,
+        }
+    };
+}
+pub(crate) use tree_opts;
+
 /// Runs `chperms apply` (`cmd` = "apply") or `chperms check`.
 pub fn main(cmd: &str, args: &[&str]) -> i32 {
     let a = match Args::from_args(&[&["chperms ", cmd].concat()], args) {
@@ -137,20 +159,7 @@ pub fn main(cmd: &str, args: &[&str]) -> i32 {
     if cmd == "check" && a.dry_run {
         eprintln!("chperms check: --dry-run is implied (check changes nothing without --fix)");
     }
-    let opts = TreeOpts {
-        vhosts: a.vhosts,
-        all: a.all,
-        root: a.root,
-        policy: a.policy,
-        user: a.user,
-        web_group: a.web_group,
-        chroot: a.chroot,
-        cross_mounts: a.cross_mounts,
-        format: a.format,
-        quiet: a.quiet,
-        log: a.log,
-        syslog: a.syslog,
-    };
+    let opts = tree_opts!(a);
     let targets = match resolve(&opts) {
         Ok(t) => t,
         Err(msg) => {

@@ -109,20 +109,7 @@ pub fn main(args: &[&str]) -> i32 {
         Ok(a) => a,
         Err(e) => return super::argh_exit("watch", e),
     };
-    let opts = TreeOpts {
-        vhosts: a.vhosts,
-        all: a.all,
-        root: a.root,
-        policy: a.policy,
-        user: a.user,
-        web_group: a.web_group,
-        chroot: a.chroot,
-        cross_mounts: a.cross_mounts,
-        format: a.format,
-        quiet: a.quiet,
-        log: a.log,
-        syslog: a.syslog,
-    };
+    let opts = crate::applet::apply::tree_opts!(a);
     if a.interval == 0 || a.interval > 7 * 86_400 {
         warn(format_args!(
             "--interval: expected 1 to 604800 seconds (see 'chperms watch --help')"
