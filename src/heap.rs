@@ -63,8 +63,10 @@ pub struct Heap {
 // SAFETY: `state` is only touched while `lock` is held.
 unsafe impl Sync for Heap {}
 
-#[global_allocator]
-static HEAP: Heap = Heap {
+/// The one heap. The binary installs it as the global allocator through
+/// [`Global`] (`src/main.rs`); library users (tests, fuzz targets under
+/// ASan) keep the system allocator.
+pub static HEAP: Heap = Heap {
     lock: AtomicBool::new(false),
     state: std::cell::UnsafeCell::new(State {
         free: [null_mut(); CLASSES],
@@ -353,6 +355,25 @@ mod c_abi {
             // SAFETY: a live pointer from here.
             unsafe { Heap::usable(p.cast()) }
         }
+    }
+}
+
+/// [`HEAP`] as a zero-sized value, for `#[global_allocator]` in `main.rs`.
+pub struct Global;
+
+// SAFETY: delegates every call to HEAP's GlobalAlloc.
+unsafe impl GlobalAlloc for Global {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        // SAFETY: the caller's GlobalAlloc contract, passed on.
+        unsafe { HEAP.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        // SAFETY: as above.
+        unsafe { HEAP.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        // SAFETY: as above.
+        unsafe { HEAP.realloc(p, l, new) }
     }
 }
 

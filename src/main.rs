@@ -4,29 +4,16 @@
 //! `find`) or the first argument names an applet under `applet/`; anything
 //! else is `apply`. Each applet returns its exit status.
 //!
-//! Library map: [`sys`] owns every filesystem syscall, [`budget`] every fixed
-//! limit, [`users`] reads `/etc/passwd` and `/etc/group`, [`policy`] parses and
-//! validates policy files, [`model`] is the built-in NetServa policy,
-//! [`walk`] applies a policy to a tree, [`output`] prints findings, [`heap`]
-//! is the memory allocator.
+//! The modules live in the library (`src/lib.rs`), so that fuzz targets
+//! and tests can call the parsers; this file is the thin binary and the only
+//! place that installs chperms's own allocator.
 
-mod alert;
-mod applet;
-mod budget;
-mod fmt_quote;
-mod fmt_time;
-mod glob;
-mod heap;
-mod model;
-mod output;
-mod policy;
-mod procs;
-mod sys;
-mod syslog;
-mod users;
-mod walk;
-
+use chperms::applet;
 use std::ffi::OsString;
+
+/// chperms's allocator ([`chperms::heap`]); library users keep the system's.
+#[global_allocator]
+static HEAP: chperms::heap::Global = chperms::heap::Global;
 
 const USAGE: &str = "\
 Usage: chperms [COMMAND] [ARGS...]

@@ -16,8 +16,9 @@ use crate::budget::MAX_VHOSTS;
 use crate::model::NETSERVA_JSON;
 use crate::output::{Format, Report};
 use crate::policy::{self, Base, Context, Policy};
+use crate::resolve;
 use crate::sys::{self, DirStream, Errno, Kind};
-use crate::users;
+use crate::users::{self, NameCache};
 use crate::walk::{walk, WalkOpts};
 use argh::FromArgs;
 use rustix::fd::OwnedFd;
@@ -94,14 +95,16 @@ pub struct TreeOpts {
     pub syslog: bool,
 }
 
-/// How a target's base directory is opened at each sweep.
+/// How a target's base directory is opened at each sweep: always through
+/// [`resolve::open_dir`], so a symlink a user swapped into the base's path
+/// (or into `--root`) is refused, never followed.
 #[derive(Clone, Debug)]
 enum Opener {
     /// An absolute base from a policy file.
-    Path(CString),
-    /// `ROOT/VHOST`: ROOT opened as given, VHOST one name below it, never
+    Path(Vec<u8>),
+    /// `ROOT/VHOST`: ROOT opened as above, VHOST one name below it, never
     /// through a symlink.
-    Vhost { root: CString, name: CString },
+    Vhost { root: Vec<u8>, name: CString },
 }
 
 /// One tree and the policy compiled for it.
@@ -115,13 +118,21 @@ pub struct Target {
 }
 
 impl Target {
-    /// Opens the base directory afresh.
-    pub fn open_base(&self) -> Result<OwnedFd, Errno> {
+    /// Opens the base directory afresh; the error is a whole message.
+    pub fn open_base(&self) -> Result<OwnedFd, String> {
+        let mut names = NameCache::new();
         match &self.open {
-            Opener::Path(p) => sys::open_base_dir(p),
+            Opener::Path(p) => resolve::open_dir(p).map_err(|r| r.text(&mut names)),
             Opener::Vhost { root, name } => {
-                let r = sys::open_base_dir(root)?;
-                sys::open_dir_at(rustix::fd::AsFd::as_fd(&r), name)
+                let r = resolve::open_dir(root).map_err(|r| r.text(&mut names))?;
+                sys::open_dir_at(rustix::fd::AsFd::as_fd(&r), name).map_err(|e| {
+                    [
+                        String::from_utf8_lossy(&self.base).as_ref(),
+                        ": ",
+                        sys::errno_text(e),
+                    ]
+                    .concat()
+                })
             }
         }
     }
@@ -209,7 +220,7 @@ pub fn sweep(t: &Target, fix: bool, cross_mounts: bool, report: &mut Report) {
             WalkOpts { fix, cross_mounts },
             report,
         ),
-        Err(e) => report.error(&t.base, &["cannot open: ", sys::errno_text(e)].concat()),
+        Err(e) => report.error(&t.base, &["cannot open: ", &e].concat()),
     }
 }
 
@@ -280,30 +291,30 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
                 lenient: false,
             };
             let pol = policy::compile(&parsed, &ctx).map_err(web_err)?;
-            let path =
-                CString::new(b.as_str()).map_err(|_| ["policy ", source, ": bad base"].concat())?;
-            sys::open_base_dir(&path).map_err(|e| {
+            resolve::open_dir(b.as_bytes()).map_err(|r| {
                 [
-                    b,
-                    ": ",
-                    sys::errno_text(e),
-                    " (the policy's base must be an existing directory)",
+                    "policy ",
+                    source,
+                    ": base ",
+                    &r.text(&mut NameCache::new()),
+                    " (the base must be an existing directory; nothing changed)",
                 ]
                 .concat()
             })?;
             out.push(Target {
                 base: b.as_bytes().to_vec(),
                 policy: pol,
-                open: Opener::Path(path),
+                open: Opener::Path(b.as_bytes().to_vec()),
             });
         }
         Base::Vhost => {
             let root = opts.root.trim_end_matches('/');
             let root = if root.is_empty() { "/" } else { root };
-            let root_c =
-                CString::new(root).map_err(|_| "--root contains a NUL byte".to_string())?;
-            let root_fd = sys::open_base_dir(&root_c)
-                .map_err(|e| ["--root ", root, ": ", sys::errno_text(e)].concat())?;
+            let open_root = || {
+                resolve::open_dir(root.as_bytes())
+                    .map_err(|r| ["--root ", &r.text(&mut NameCache::new())].concat())
+            };
+            let root_fd = open_root()?;
             let names = if opts.all {
                 if !opts.vhosts.is_empty() {
                     return Err("give VHOST names or --all, not both".into());
@@ -336,8 +347,7 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
                 } else {
                     [root, "/", v].concat()
                 };
-                let rfd = sys::open_base_dir(&root_c)
-                    .map_err(|e| ["--root ", root, ": ", sys::errno_text(e)].concat())?;
+                let rfd = open_root()?;
                 let vfd =
                     sys::open_dir_at(rustix::fd::AsFd::as_fd(&rfd), &name).map_err(
                         |e| match e {
@@ -369,7 +379,7 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
                     base: display.into_bytes(),
                     policy: pol,
                     open: Opener::Vhost {
-                        root: root_c.clone(),
+                        root: root.as_bytes().to_vec(),
                         name,
                     },
                 });

@@ -687,6 +687,39 @@ fn fail(parts: &[&str]) -> Bad {
     Bad
 }
 
+/// Refuses `-execdir` (GNU's check, word for word) when `PATH` would let the
+/// command name resolve inside the directory being visited: an empty entry,
+/// `.`, or any relative entry. As root over a vhost user's tree, `-execdir wc`
+/// would otherwise run the user's own `./wc`. An unset `PATH` is the C
+/// library's absolute default, which is safe.
+fn unsafe_path_entry(action: &str) -> Result<(), Bad> {
+    let Some(path) = std::env::var_os("PATH") else {
+        return Ok(());
+    };
+    for entry in path.as_encoded_bytes().split(|&c| c == b':') {
+        if entry.is_empty() || entry == b"." {
+            return Err(fail(&[
+                "The current directory is included in the PATH environment variable, \
+                 which is insecure in combination with the ",
+                action,
+                " action of find.  Please remove the current directory from your $PATH \
+                 (that is, remove \".\", doubled colons, or leading or trailing colons)",
+            ]));
+        }
+        if entry[0] != b'/' {
+            return Err(fail(&[
+                "The relative path ",
+                &quoted(entry),
+                " is included in the PATH environment variable, which is insecure in \
+                 combination with the ",
+                action,
+                " action of find.  Please remove that entry from $PATH",
+            ]));
+        }
+    }
+    Ok(())
+}
+
 /// GNU's error for a binary operator with nothing on its left.
 fn no_lhs(op: &str) -> Bad {
     fail(&[
@@ -999,6 +1032,9 @@ impl<'a> Find<'a> {
             }
             Op::Exec(dir) => {
                 *act = true;
+                if dir {
+                    unsafe_path_entry(t)?;
+                }
                 // The command runs up to `;`, or to a `+` right after `{}`.
                 let first = *pos;
                 let plus = loop {

@@ -38,13 +38,13 @@
 //! already right; errors on stderr as `chperms mkdir: DIR: message`; exit 1
 //! if anything failed.
 
-use crate::budget::{MAX_SYMLINKS, PATH_MAX, RESOLVE_BUF};
 use crate::output::{json_finding, mode_text, Action, Finding, Format, Kind as FKind};
+use crate::resolve::{self, PathWalk};
 use crate::sys::{self, Errno, Kind};
 use crate::users::{self, NameCache};
 use argh::FromArgs;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::io::Write;
 
 #[derive(FromArgs)]
@@ -331,62 +331,39 @@ fn parse_mode(s: &str) -> Option<u32> {
     }
 }
 
-/// The next component of `p` at or after `at` (leading slashes skipped), as
-/// `start..end` indices.
-fn next_component(p: &[u8], at: usize) -> Option<(usize, usize)> {
-    let mut s = at;
-    while s < p.len() && p[s] == b'/' {
-        s += 1;
-    }
-    if s >= p.len() {
-        return None;
-    }
-    let mut e = s;
-    while e < p.len() && p[e] != b'/' {
-        e += 1;
-    }
-    Some((s, e))
-}
-
 /// Ensures one operator-given directory path. `shown` (the caller's, reused)
 /// is left holding the operator's path up to the component being handled,
-/// which is what an error is about.
+/// which is what an error is about. Symlinks are followed under
+/// [`resolve::trusted_link`], except the operator's last component.
 fn ensure(cx: &mut Ctx, arg: &[u8], shown: &mut Vec<u8>) -> Result<(), Fail> {
     shown.clear();
-    if arg.is_empty() {
-        return Err(Errno::NOENT.into());
-    }
-    if arg.len() >= PATH_MAX {
-        return Err(Errno::NAMETOOLONG.into());
-    }
-    let absolute = arg[0] == b'/';
-    let mut fd = start(absolute)?;
-    if absolute {
+    let mut walk = PathWalk::new(arg)?;
+    let mut fd = resolve::start(walk.absolute())?;
+    if walk.absolute() {
         shown.push(b'/');
     }
-    // `pending[at..]` is what is left to walk; `op_len` how many bytes at its
-    // end are still the operator's own (the rest came from symlink targets).
-    let mut pending = arg.to_vec();
-    let mut at = 0;
+    // How many bytes at the end of what is left to walk are still the
+    // operator's own (the rest came from symlink targets).
     let mut op_len = arg.len();
     let mut fresh = false;
-    let mut links = 0;
-    while let Some((s, e)) = next_component(&pending, at) {
-        let name = &pending[s..e];
-        let own = pending.len() - at <= op_len;
+    loop {
+        let left = walk.remaining();
+        let Some(next) = walk.next_component() else {
+            break;
+        };
+        let (c, last) = next?;
+        let name = c.as_bytes();
+        let own = left <= op_len;
         if own {
             if !shown.is_empty() && shown.last() != Some(&b'/') {
                 shown.push(b'/');
             }
             shown.extend_from_slice(name);
-            op_len = pending.len() - e;
+            op_len = walk.remaining();
         }
-        let last = next_component(&pending, e).is_none();
-        at = e;
         if name == b"." {
             continue;
         }
-        let c = CString::new(name).map_err(|_| Fail::Sys(Errno::INVAL))?;
         match sys::open_dir_at(fd.as_fd(), &c) {
             Ok(f) => {
                 fd = f;
@@ -409,29 +386,12 @@ fn ensure(cx: &mut Ctx, arg: &[u8], shown: &mut Vec<u8>) -> Result<(), Fail> {
                 if last && own {
                     return Err(Fail::LastLink(m.uid));
                 }
-                if m.uid != 0 || dir.uid != 0 || dir.mode & 0o022 != 0 {
+                if !resolve::trusted_link(&m, &dir) {
                     return Err(Fail::Planted(m.uid));
                 }
-                links += 1;
-                if links > MAX_SYMLINKS {
-                    return Err(Errno::LOOP.into());
+                if let Some(root) = walk.follow(fd.as_fd(), &c)? {
+                    fd = root;
                 }
-                let mut target = vec![0u8; PATH_MAX];
-                let n = sys::readlink_at(fd.as_fd(), &c, &mut target)?;
-                target.truncate(n);
-                if n == 0 {
-                    return Err(Errno::NOENT.into());
-                }
-                if n + 1 + (pending.len() - at) > RESOLVE_BUF {
-                    return Err(Errno::NAMETOOLONG.into());
-                }
-                if target.first() == Some(&b'/') {
-                    fd = start(true)?;
-                }
-                // `pending[at..]` is empty or starts with '/'.
-                target.extend_from_slice(&pending[at..]);
-                pending = target;
-                at = 0;
             }
             Err(Errno::NOENT) => {
                 return Err(Fail::NoParent);
@@ -445,22 +405,13 @@ fn ensure(cx: &mut Ctx, arg: &[u8], shown: &mut Vec<u8>) -> Result<(), Fail> {
         let here = sys::fstat(&fd)?;
         // fstat(&OwnedFd), the instance used everywhere else, not a second
         // by-value one.
-        let root = start(true).and_then(|r| sys::fstat(&r));
+        let root = resolve::start(true).and_then(|r| sys::fstat(&r));
         if root.is_ok_and(|r| r.same_object(&here)) {
             return Err(Fail::Root);
         }
         correct(cx, &fd, shown)?;
     }
     Ok(())
-}
-
-/// Opens `/` or the current directory.
-fn start(absolute: bool) -> Result<OwnedFd, Errno> {
-    if absolute {
-        sys::open_base_dir(c"/")
-    } else {
-        sys::open_dir_at(sys::cwd(), c".")
-    }
 }
 
 /// Creates `name` in `parent` with mode 0, checks the handle is the fresh
@@ -630,14 +581,5 @@ mod tests {
         assert_eq!(parse_mode("u+x,"), None);
         assert_eq!(parse_mode(",u+x"), None);
         assert_eq!(parse_mode("u+x,,g+x"), None);
-    }
-
-    #[test]
-    fn components_split_on_slashes() {
-        let p = b"//a/bc//";
-        assert_eq!(next_component(p, 0), Some((2, 3)));
-        assert_eq!(next_component(p, 3), Some((4, 6)));
-        assert_eq!(next_component(p, 6), None);
-        assert_eq!(next_component(b"", 0), None);
     }
 }

@@ -1,0 +1,254 @@
+//! A hostile vhost user against root running chperms: each test is one way
+//! the hardening review (issue 9) found for the user to get root's help,
+//! played for real. The user (`chpv1`) plants or swaps things in a tree it
+//! owns, with its own uid (setpriv); root then runs chperms as an operator
+//! would; the test asserts that nothing outside the tree changed and that
+//! the user's program never ran as root.
+
+mod common;
+
+use common::*;
+use std::os::unix::fs::{symlink, MetadataExt};
+use std::path::Path;
+
+/// `TEMP/srv/evil.org` owned by chpv1 (dirs 0755) with `web/app/data/f`,
+/// and `TEMP/rootonly` (root 0700) holding `secret` (root 0600).
+struct Scene {
+    td: TempDir,
+}
+
+impl Scene {
+    fn new(tag: &str) -> Scene {
+        let td = TempDir::new(tag);
+        let v = td.join("srv/evil.org");
+        std::fs::create_dir_all(v.join("web/app/data")).expect("mkdir");
+        std::fs::write(v.join("web/app/data/f"), "f\n").expect("write");
+        let u = uid_of("chpv1");
+        let g = gid_of("chpv1");
+        for (p, t, ..) in snapshot(&v) {
+            set(&p, u, g, if t == 'd' { 0o755 } else { 0o644 });
+        }
+        std::fs::create_dir(td.join("rootonly")).expect("mkdir");
+        std::fs::write(td.join("rootonly/secret"), "root only\n").expect("write");
+        set(&td.join("rootonly"), 0, 0, 0o700);
+        set(&td.join("rootonly/secret"), 0, 0, 0o600);
+        Scene { td }
+    }
+    fn vhost(&self) -> std::path::PathBuf {
+        self.td.join("srv/evil.org")
+    }
+    /// Runs `script` as the vhost user, in the vhost directory.
+    fn as_user(&self, script: &str) {
+        let ok = as_user_ok(
+            "chpv1",
+            &format!("cd '{}' && {script}", self.vhost().display()),
+        );
+        assert!(ok, "the vhost user's set-up failed: {script}");
+    }
+    fn secret_untouched(&self) {
+        assert_eq!(ugm(&self.td.join("rootonly")), (0, 0, 0o700));
+        assert_eq!(ugm(&self.td.join("rootonly/secret")), (0, 0, 0o600));
+    }
+    /// A policy making everything below its base the vhost user's, 0666.
+    fn policy(&self, base: &Path) -> std::path::PathBuf {
+        let p = self.td.join("grab.json");
+        std::fs::write(
+            &p,
+            format!(
+                r#"{{"base": "{}", "rules": [
+                    {{"path": "**", "type": "file", "owner": "chpv1", "mode": "0666"}},
+                    {{"path": "**", "type": "dir", "owner": "chpv1", "mode": "0777"}}]}}"#,
+                base.display()
+            ),
+        )
+        .expect("write policy");
+        p
+    }
+}
+
+// Defect 5: `find -execdir CMD` with `.` (or an empty or relative entry) in
+// PATH ran the vhost user's own `./CMD` as root.
+
+#[test]
+fn execdir_refuses_a_path_that_lets_the_tree_supply_the_command() {
+    let s = Scene::new("execdir-path");
+    let marker = s.td.join("pwned");
+    s.as_user(&format!(
+        "printf '#!/bin/sh\\nid -u > {}\\n' > web/app/data/wc && chmod 755 web/app/data/wc",
+        marker.display()
+    ));
+    let vh = s.vhost().to_string_lossy().into_owned();
+    for (path, says) in [
+        (
+            ".:/usr/bin:/bin",
+            "The current directory is included in the PATH",
+        ),
+        (
+            "/usr/bin::/bin",
+            "The current directory is included in the PATH",
+        ),
+        (
+            "/usr/bin:/bin:",
+            "The current directory is included in the PATH",
+        ),
+        (
+            "/usr/bin:web/app/data:/bin",
+            "The relative path 'web/app/data' is included",
+        ),
+    ] {
+        let o = chperms()
+            .args(["find", &vh, "-name", "f", "-execdir", "wc", "-c", "{}", ";"])
+            .env("PATH", path)
+            .current_dir("/")
+            .output()
+            .expect("spawn");
+        assert_eq!(code(&o), 1, "PATH={path}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "PATH={path}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("insecure in combination with the -execdir action of find"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(stdout(&o), "", "nothing may run");
+        assert!(!marker.exists(), "PATH={path}: the user's ./wc ran as root");
+    }
+    // With a PATH of absolute directories the real wc runs, on ./f.
+    let o = chperms()
+        .args(["find", &vh, "-name", "f", "-execdir", "wc", "-c", "{}", ";"])
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir("/")
+        .output()
+        .expect("spawn");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "2 ./f\n");
+    assert!(!marker.exists());
+}
+
+// Defect 6: a policy's absolute base was resolved by the kernel, so a
+// symlink the vhost user swapped into its path sent root's chown and chmod
+// into a root-only directory.
+
+#[test]
+fn absolute_base_through_a_swapped_in_directory_link_is_refused() {
+    let s = Scene::new("base-swap-dir");
+    let pol = s.policy(&s.vhost().join("web/app/data"));
+    let target = s.td.join("rootonly").display().to_string();
+    // The user replaces web/app by a link to the root-only directory, whose
+    // `data` then stands where the policy's base is.
+    std::fs::create_dir(s.td.join("rootonly/data")).expect("mkdir");
+    set(&s.td.join("rootonly/data"), 0, 0, 0o700);
+    std::fs::write(s.td.join("rootonly/data/key"), "k\n").expect("write");
+    set(&s.td.join("rootonly/data/key"), 0, 0, 0o600);
+    s.as_user(&format!(
+        "mv web/app web/app.old && ln -s '{target}' web/app"
+    ));
+    let o = run(["apply", "--policy", pol.to_str().expect("utf8")]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("evil.org/web/app: a symlink owned by chpv1") && err.contains("not followed"),
+        "{err}"
+    );
+    assert_eq!(ugm(&s.td.join("rootonly/data")), (0, 0, 0o700));
+    assert_eq!(ugm(&s.td.join("rootonly/data/key")), (0, 0, 0o600));
+    s.secret_untouched();
+}
+
+#[test]
+fn absolute_base_that_is_itself_a_user_link_is_refused() {
+    let s = Scene::new("base-swap-last");
+    let pol = s.policy(&s.vhost().join("web/app/data"));
+    let target = s.td.join("rootonly").display().to_string();
+    s.as_user(&format!(
+        "rm -r web/app/data && ln -s '{target}' web/app/data"
+    ));
+    for cmd in ["apply", "check"] {
+        let o = run([cmd, "--policy", pol.to_str().expect("utf8")]);
+        assert_eq!(code(&o), 1, "{cmd}: {}{}", stdout(&o), stderr(&o));
+        assert!(
+            stderr(&o).contains("web/app/data: a symlink owned by chpv1"),
+            "{cmd}: {}",
+            stderr(&o)
+        );
+        assert!(!stdout(&o).contains("rootonly"), "{}", stdout(&o));
+    }
+    s.secret_untouched();
+}
+
+#[test]
+fn watch_reopening_a_base_the_user_swapped_meanwhile_changes_nothing_outside() {
+    let s = Scene::new("base-swap-watch");
+    let pol = s.policy(&s.vhost().join("web/app/data"));
+    let child = chperms()
+        .args(["watch", "--fix", "--interval", "1", "--policy"])
+        .arg(&pol)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn watch");
+    // The first sweep fixes the real tree; then the user swaps the base.
+    let f = s.vhost().join("web/app/data/f");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while ugm(&f).2 != 0o666 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "first sweep never fixed f"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let target = s.td.join("rootonly").display().to_string();
+    s.as_user(&format!(
+        "mv web/app/data web/app/data.old && ln -s '{target}' web/app/data"
+    ));
+    // Two more interval sweeps (1 s each) go by.
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    // SAFETY: plain kill of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let o = child.wait_with_output().expect("wait");
+    s.secret_untouched();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("a symlink owned by chpv1"), "{err}");
+}
+
+#[test]
+fn links_only_root_could_have_made_are_still_followed() {
+    let s = Scene::new("base-trusted");
+    // TEMP is root 0755: a link there can only be root's.
+    symlink(s.vhost().join("web/app"), s.td.join("app-link")).expect("symlink");
+    let pol = s.policy(&s.td.join("app-link/data"));
+    let o = run(["apply", "--policy", pol.to_str().expect("utf8")]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let f = s.vhost().join("web/app/data/f");
+    assert_eq!(ugm(&f), (uid_of("chpv1"), gid_of("chpv1"), 0o666));
+    s.secret_untouched();
+}
+
+#[test]
+fn root_through_a_user_link_is_refused() {
+    let s = Scene::new("root-swap");
+    // --root ROOT/srv/evil.org/sites, where `sites` is the user's link to a
+    // root-only directory holding a vhost-looking name.
+    std::fs::create_dir(s.td.join("rootonly/victim.org")).expect("mkdir");
+    set(&s.td.join("rootonly/victim.org"), 0, 0, 0o700);
+    let target = s.td.join("rootonly").display().to_string();
+    s.as_user(&format!("ln -s '{target}' sites"));
+    let root = s.vhost().join("sites");
+    let o = run([
+        "check",
+        "--all",
+        "--user",
+        "chpv1",
+        "--root",
+        root.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("--root") && stderr(&o).contains("a symlink owned by chpv1"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(ugm(&s.td.join("rootonly/victim.org")), (0, 0, 0o700));
+    // The scene's own files stayed the user's.
+    let m = std::fs::metadata(s.vhost()).expect("stat");
+    assert_eq!(m.uid(), uid_of("chpv1"));
+}
