@@ -7,7 +7,7 @@
 CARGO ?= cargo
 BIN   := target/release/chperms
 
-.PHONY: all build demo test deps users lint test-host test-cases bench clean
+.PHONY: all build demo test deps users lint test-host test-cases bench clean system-test
 
 all: build
 
@@ -34,13 +34,20 @@ lint:
 test-host: deps users
 	$(CARGO) test --locked --no-fail-fast
 
-test: lint test-host pkg-test cross-test
-	@echo "make test: all suites passed (lint, host, packages, qemu mipsel/armv7, mips byte order)"
+# The suites that run the real programs around chperms (package managers,
+# service managers, browsers, fuzzers). Each mk/*.mk adds its own suite as a
+# prerequisite of system-test and prints its wall time.
+system-test:
+	@echo "system-test: every system suite passed"
+
+test: lint test-host pkg-test cross-test system-test
+	@echo "make test: all suites passed (lint, host, packages, qemu mipsel/armv7, mips byte order, system suites)"
 	@echo "(size and speed are reports, not tests: make size, make bench)"
 
 clean:
 	$(CARGO) clean
 	rm -rf dist
 
-include mk/cross.mk
--include mk/bench.mk
+# Every mk/*.mk: cross builds and packages, bench, and one file per system
+# suite (each adds itself to system-test).
+include $(sort $(wildcard mk/*.mk))
