@@ -99,6 +99,8 @@ fn execdir_refuses_a_path_that_lets_the_tree_supply_the_command() {
         let o = chperms()
             .args(["find", &vh, "-name", "f", "-execdir", "wc", "-c", "{}", ";"])
             .env("PATH", path)
+            // GNU's wording in the C locale (a UTF-8 one quotes with ‘’).
+            .env("LC_ALL", "C")
             .current_dir("/")
             .output()
             .expect("spawn");

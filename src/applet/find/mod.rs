@@ -1,0 +1,319 @@
+//! `chperms find` — GNU findutils 4.9's `find`, for hosts whose BusyBox
+//! find lacks most of it.
+//!
+//! Map: [`parse`] turns the arguments into an [`expr::Program`] (an
+//! expression of n-ary nodes, parsed once); [`walk`] walks each start point
+//! fd-relative; [`eval`] runs the expression on an entry, fetching its
+//! metadata only when a test needs it; [`render`] prints `-printf` (parsed
+//! by [`printf`]) and `-ls` ([`ls`]) output; [`exec`] runs commands and
+//! deletes; [`glob`] and [`regex`] match names; [`when`] reads times;
+//! [`output`] holds the output streams and GNU's message quoting.
+
+mod args;
+mod date;
+mod eval;
+mod exec;
+mod expr;
+mod glob;
+mod ls;
+mod output;
+mod parse;
+mod primary;
+mod printf;
+mod regex;
+mod render;
+mod walk;
+mod when;
+
+use expr::Follow;
+use output::{message, quote_into, Outputs};
+use parse::{looks_like_expression, Info, Stop};
+
+const HELP: &str = "\
+Usage: find [-H] [-L] [-P] [-Olevel] [-D debugopts] [path...] [expression]
+Search directory trees (GNU findutils 4.9 compatible).
+
+Default path is the current directory; default expression is -print.
+Expression may consist of: operators, options, tests, and actions.
+
+Operators (decreasing precedence; -and is implicit where no others are given):
+      ( EXPR )   ! EXPR   -not EXPR   EXPR1 -a EXPR2   EXPR1 -and EXPR2
+      EXPR1 -o EXPR2   EXPR1 -or EXPR2   EXPR1 , EXPR2
+
+Positional options (always true):
+      -daystart -follow -nowarn -regextype -warn
+
+Normal options (always true, specified before other expressions):
+      -depth -files0-from FILE -maxdepth LEVELS -mindepth LEVELS
+       -mount -noleaf -xdev -ignore_readdir_race -noignore_readdir_race
+
+Tests (N can be +N or -N or N):
+      -amin N -anewer FILE -atime N -cmin N -cnewer FILE -ctime N -empty
+      -false -fstype TYPE -gid N -group NAME -ilname PATTERN -iname PATTERN
+      -inum N -iwholename PATTERN -iregex PATTERN -links N -lname PATTERN
+      -mmin N -mtime N -name PATTERN -newer FILE -newerXY REF -nouser
+      -nogroup -path PATTERN -perm [-/]MODE -regex PATTERN -readable
+      -writable -executable -wholename PATTERN -samefile FILE
+      -size N[bcwkMG] -true -type [bcdpfls] -uid N -used N -user NAME
+      -xtype [bcdpfls]
+
+Actions:
+      -delete -print0 -printf FORMAT -fprintf FILE FORMAT -print
+      -fprint0 FILE -fprint FILE -ls -fls FILE -prune -quit
+      -exec COMMAND ; -exec COMMAND {} + -ok COMMAND ;
+      -execdir COMMAND ; -execdir COMMAND {} + -okdir COMMAND ;
+
+-printf directives: %p %P %f %h %H %d %m %M %u %U %g %G %s %k %b %i %n %l
+%y %Y %F %D %S %Z %a %c %t %% and %Ak %Ck %Tk (k: a strftime letter, @ or
++); escapes \\n \\t \\0 \\\\ \\a \\b \\f \\r \\v \\NNN, and \\c to stop.
+
+Examples:
+  find /srv -xdev -type d -perm -o+w -printf '%m %u:%g %p\\n'
+  find web -type f ! -user www-data -exec chown www-data {} +
+  find /srv/site.org/web/tmp -mindepth 1 -mtime +7 -delete
+
+Deviations from GNU find 4.9:
+  -context is refused (as GNU does without SELinux); %Z prints the
+  security.selinux attribute. -D and -O are accepted and ignored.
+  -regex uses the C library's regcomp: the default (findutils-default) and
+  emacs syntax are translated to basic syntax with GNU extensions; on
+  musl, posix-basic/posix-extended also take musl's extensions (\\d, \\t)
+  and back-references only in basic syntax.
+  -newermt and -newerXt read ISO dates, @SECONDS, month names, HH:MM[:SS],
+  zones (UTC, Z, +HHMM), now/today/yesterday/tomorrow and 'N units ago',
+  not every form of GNU's parse_datetime.
+  Directories more than 128 levels below a start point are reported and
+  not entered; ( and ! nest at most 256 deep.
+  Names are never quoted for a terminal. Users and groups come from
+  /etc/passwd and /etc/group only (no NSS).
+  A UTF-8 locale (LC_ALL, LC_CTYPE or LANG) makes names characters for
+  -name/-iname/-path and quoting; case folding and [:classes:] then use
+  Rust's Unicode tables, which may differ from glibc's for a few letters.
+  As GNU find 4.9 on Linux: no birth times (-newerB* refused, %B empty).
+";
+
+const VERSION: &str = concat!(
+    "find (chperms) ",
+    env!("CARGO_PKG_VERSION"),
+    "\nCompatible with GNU findutils 4.9; see 'find --help' for the differences.\n"
+);
+
+/// Whether the locale the environment selects uses UTF-8 (the first of
+/// `LC_ALL`, `LC_CTYPE`, `LANG` that is set decides, as for the C library).
+fn locale_is_utf8() -> bool {
+    for var in ["LC_ALL", "LC_CTYPE", "LANG"] {
+        if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            let v = v.to_string_lossy().to_ascii_lowercase();
+            return v.contains("utf-8") || v.contains("utf8");
+        }
+    }
+    false
+}
+
+/// The debug flags `-D` knows (GNU's list; they are accepted and ignored).
+const DEBUG_FLAGS: [&str; 9] = [
+    "exec", "opt", "rates", "search", "stat", "time", "tree", "all", "help",
+];
+
+const DEBUG_HELP: &str = "\
+Valid arguments for -D:
+exec       Show diagnostic information relating to -exec, -execdir, -ok and -okdir
+opt        Show diagnostic information relating to optimisation
+rates      Indicate how often each predicate succeeded
+search     Navigate the directory tree verbosely
+stat       Trace calls to stat(2) and lstat(2)
+time       Show diagnostic information relating to time-of-day and timestamp comparisons
+tree       Display the expression tree
+all        Set all of the debug flags (but help)
+help       Explain the various -D options
+";
+
+/// What the leading options decided, or how `main` must end.
+enum Leading {
+    Run { follow: Follow, next: usize },
+    Exit(i32),
+}
+
+/// `-H`, `-L`, `-P`, `-D FLAGS`, `-OLEVEL` and `--` before the start points.
+fn leading_options(args: &[&str]) -> Leading {
+    let mut follow = Follow::Never;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i] {
+            "-H" => follow = Follow::Arguments,
+            "-L" => follow = Follow::Always,
+            "-P" => follow = Follow::Never,
+            "--" => {
+                return Leading::Run {
+                    follow,
+                    next: i + 1,
+                }
+            }
+            "-D" => {
+                i += 1;
+                let Some(flags) = args.get(i) else {
+                    message(&[b"Missing argument after the -D option."]);
+                    let _ = crate::sys::write_all(
+                        crate::sys::stderr_fd(),
+                        b"Try 'find --help' for more information.\n",
+                    );
+                    return Leading::Exit(1);
+                };
+                if flags.split(',').any(|f| f == "help") {
+                    print!("{DEBUG_HELP}");
+                    return Leading::Exit(0);
+                }
+                if flags.split(',').any(|f| !DEBUG_FLAGS.contains(&f)) {
+                    // GNU names the text up to the first comma.
+                    let first = flags.split(',').next().unwrap_or(flags);
+                    message(&[
+                        b"Ignoring unrecognised debug flag '",
+                        first.as_bytes(),
+                        b"'",
+                    ]);
+                }
+            }
+            a if a.starts_with("-O") => {
+                let level = &a[2..];
+                if level.is_empty() {
+                    message(&[b"The -O option must be immediately followed by a decimal integer"]);
+                    return Leading::Exit(1);
+                }
+                if !level.bytes().all(|b| b.is_ascii_digit()) {
+                    message(&[b"Please specify a decimal number immediately after -O"]);
+                    return Leading::Exit(1);
+                }
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    Leading::Run { follow, next: i }
+}
+
+/// Runs `chperms find`.
+pub fn main(args: &[&str]) -> i32 {
+    let utf8 = locale_is_utf8();
+    let (follow, first) = match leading_options(args) {
+        Leading::Run { follow, next } => (follow, next),
+        Leading::Exit(code) => return code,
+    };
+    let mut end = first;
+    while end < args.len() && !looks_like_expression(args[end]) {
+        end += 1;
+    }
+    let starts = &args[first..end];
+    let now = when::now();
+    let mut out = Outputs::new();
+    let ctx = parse::Context {
+        starts,
+        now,
+        utf8,
+        warnings: crate::sys::stdin_is_tty() && std::env::var_os("POSIXLY_CORRECT").is_none(),
+        follow,
+    };
+    let prog = match parse::parse(&args[end..], ctx, &mut out) {
+        Ok(p) => p,
+        Err(Stop::Info(Info::Help)) => {
+            print!("{HELP}");
+            return 0;
+        }
+        Err(Stop::Info(Info::Version)) => {
+            print!("{VERSION}");
+            return 0;
+        }
+        Err(Stop::Bad(_)) => return 1,
+    };
+    let files0 = prog.files0_from;
+    let asks = prog.execs.iter().any(|x| x.kind.asks());
+    let mut find = eval::Find::new(prog, out, now, utf8);
+    match files0 {
+        None if starts.is_empty() => find.start(b"."),
+        None => {
+            for s in starts {
+                if find.quit {
+                    break;
+                }
+                find.start(s.as_bytes());
+            }
+        }
+        Some(list) => {
+            if let Some(extra) = starts.first() {
+                let mut q = Vec::new();
+                quote_into(&mut q, extra.as_bytes(), utf8);
+                message(&[b"extra operand ", &q]);
+                message(&[b"file operands cannot be combined with -files0-from"]);
+                return 1;
+            }
+            if list == "-" && asks {
+                // (GNU's message ends with an empty line.)
+                message(&[b"option -files0-from reading from standard input cannot be combined with -ok, -okdir\n"]);
+                return 1;
+            }
+            files0_from(&mut find, list, utf8);
+        }
+    }
+    find.run_all_batches();
+    find.flush();
+    find.status
+}
+
+/// `-files0-from FILE` (`-` for standard input): walks each NUL-terminated
+/// name in it; an empty name is an error naming its position.
+fn files0_from(find: &mut eval::Find<'_>, list: &str, utf8: bool) {
+    let data = if list == "-" {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut v)
+            .map(|_| v)
+            .map_err(|e| {
+                crate::sys::Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO))
+            })
+    } else {
+        crate::sys::open_read(list).and_then(|f| {
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut &f, &mut v)
+                .map(|_| v)
+                .map_err(|e| {
+                    crate::sys::Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO))
+                })
+        })
+    };
+    let name: &[u8] = if list == "-" {
+        b"(standard input)"
+    } else {
+        list.as_bytes()
+    };
+    let mut q = Vec::new();
+    quote_into(&mut q, name, utf8);
+    let data = match data {
+        Ok(d) => d,
+        Err(e) => {
+            message(&[
+                b"cannot open ",
+                &q,
+                b" for reading: ",
+                crate::sys::errno_text(e).as_bytes(),
+            ]);
+            find.status = 1;
+            return;
+        }
+    };
+    let body = data.strip_suffix(b"\0").unwrap_or(&data);
+    if data.is_empty() {
+        return;
+    }
+    for (k, start) in body.split(|&c| c == 0).enumerate() {
+        if find.quit {
+            break;
+        }
+        if start.is_empty() {
+            find.flush();
+            let mut pos = Vec::new();
+            crate::fmt_time::push_num(&mut pos, k as i64 + 1, 1, b'0');
+            message(&[&q, b":", &pos, b": invalid zero-length file name"]);
+            find.status = 1;
+            continue;
+        }
+        find.start(start);
+    }
+}

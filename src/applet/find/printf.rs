@@ -1,0 +1,469 @@
+//! `-printf`/`-fprintf`: the format is parsed once into pieces and rendered
+//! per entry, as GNU find 4.9 does it (`print.c`): every directive is
+//! printed as a C string (`%s`: the precision cuts, `0` and `+` do nothing)
+//! except `%d` (`%d`), `%m` (`%o`) and `%S` (`%g`), which honour all flags.
+
+use super::output::message;
+use crate::fmt_quote::{escape, parse_spec, Spec};
+
+/// What a directive prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Field {
+    /// `%p`
+    Path,
+    /// `%P`: the path below the start point.
+    BelowStart,
+    /// `%H`: the start point.
+    Start,
+    /// `%f`: the last component.
+    Base,
+    /// `%h`: the leading directories.
+    Dir,
+    /// `%d`
+    Depth,
+    /// `%m`: permission bits in octal.
+    Perm,
+    /// `%M`: `ls -l`'s `-rwxr-xr-x`.
+    ModeString,
+    /// `%u`: user name (or number).
+    User,
+    /// `%U`
+    Uid,
+    /// `%g`: group name (or number).
+    Group,
+    /// `%G`
+    Gid,
+    /// `%s`
+    Size,
+    /// `%k`: 1 KiB blocks.
+    Kilobytes,
+    /// `%b`: 512-byte blocks.
+    Blocks,
+    /// `%i`
+    Inode,
+    /// `%n`
+    Links,
+    /// `%l`: a symlink's target.
+    LinkTarget,
+    /// `%y`
+    Type,
+    /// `%Y`: the type a symlink points to (`N` dangling, `L` a loop).
+    TargetType,
+    /// `%F`: the file system type.
+    FsType,
+    /// `%D`: the device number.
+    Device,
+    /// `%S`: sparseness, `512 * blocks / size`.
+    Sparseness,
+    /// `%Z`: the SELinux context.
+    Context,
+    /// `%a`, `%c`, `%t`: `ctime`-like with nanoseconds.
+    CTime(TimeOf),
+    /// `%Ak`, `%Ck`, `%Tk`: the strftime letter `k` (plus `@`, `+`).
+    Time(TimeOf, u8),
+    /// `%Bk`: birth time, which GNU find 4.9 on Linux never knows (empty).
+    Birth,
+}
+
+/// Which timestamp a time directive prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TimeOf {
+    Access,
+    Change,
+    Modify,
+}
+
+/// One piece of a parsed format.
+#[derive(Clone, Debug)]
+pub(super) enum Piece {
+    Text(Vec<u8>),
+    Field(Spec, Field),
+    /// `\c`: stop printing this format (and flush).
+    Stop,
+}
+
+/// A parsed `-printf` format.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Format {
+    pub pieces: Vec<Piece>,
+}
+
+impl Field {
+    /// Whether printing this needs the entry's metadata (a `stat`).
+    pub fn needs_meta(self) -> bool {
+        !matches!(
+            self,
+            Field::Path
+                | Field::BelowStart
+                | Field::Start
+                | Field::Base
+                | Field::Dir
+                | Field::Depth
+                | Field::Context
+                | Field::Birth
+        )
+    }
+}
+
+/// The directive letter `c` (and for `%A`/`%C`/`%T`/`%B` the time letter).
+fn field_of(c: u8, time: u8) -> Option<Field> {
+    Some(match c {
+        b'p' => Field::Path,
+        b'P' => Field::BelowStart,
+        b'H' => Field::Start,
+        b'f' => Field::Base,
+        b'h' => Field::Dir,
+        b'd' => Field::Depth,
+        b'm' => Field::Perm,
+        b'M' => Field::ModeString,
+        b'u' => Field::User,
+        b'U' => Field::Uid,
+        b'g' => Field::Group,
+        b'G' => Field::Gid,
+        b's' => Field::Size,
+        b'k' => Field::Kilobytes,
+        b'b' => Field::Blocks,
+        b'i' => Field::Inode,
+        b'n' => Field::Links,
+        b'l' => Field::LinkTarget,
+        b'y' => Field::Type,
+        b'Y' => Field::TargetType,
+        b'F' => Field::FsType,
+        b'D' => Field::Device,
+        b'S' => Field::Sparseness,
+        b'Z' => Field::Context,
+        b'a' => Field::CTime(TimeOf::Access),
+        b'c' => Field::CTime(TimeOf::Change),
+        b't' => Field::CTime(TimeOf::Modify),
+        b'A' => Field::Time(TimeOf::Access, time),
+        b'C' => Field::Time(TimeOf::Change, time),
+        b'T' => Field::Time(TimeOf::Modify, time),
+        b'B' => Field::Birth,
+        _ => return None,
+    })
+}
+
+/// A format GNU refuses outright (the whole command fails).
+pub(super) struct FatalFormat;
+
+/// Parses a format as GNU's `insert_fprintf` does, printing its warnings.
+pub(super) fn parse(f: &[u8]) -> Result<Format, FatalFormat> {
+    let mut pieces = Vec::new();
+    let mut text = Vec::new();
+    let mut i = 0;
+    while i < f.len() {
+        let c = f[i];
+        i += 1;
+        if c == b'\\' {
+            match f.get(i) {
+                None => {
+                    message(&[b"warning: escape `\\' followed by nothing at all"]);
+                    text.push(b'\\');
+                }
+                Some(b'c') => {
+                    pieces.push(Piece::Text(std::mem::take(&mut text)));
+                    pieces.push(Piece::Stop);
+                    return Ok(Format { pieces });
+                }
+                Some(&e) => match escape(&f[i..], false) {
+                    Some((b, n)) => {
+                        text.push(b);
+                        i += n;
+                    }
+                    None => {
+                        let mut ch = [0; 4];
+                        let ch = (e as char).encode_utf8(&mut ch);
+                        message(&[b"warning: unrecognized escape `\\", ch.as_bytes(), b"'"]);
+                        text.extend_from_slice(&[b'\\', e]);
+                        i += 1;
+                    }
+                },
+            }
+            continue;
+        }
+        if c != b'%' {
+            text.push(c);
+            continue;
+        }
+        let start = i - 1;
+        if i >= f.len() {
+            message(&[b"error: % at end of format string"]);
+            return Err(FatalFormat);
+        }
+        // GNU takes the flags `-+ #`, then digits (a leading 0 among them
+        // is the zero flag), then a precision.
+        let mut j = i;
+        if f[j] != b'%' {
+            while j < f.len() && b"-+ #".contains(&f[j]) {
+                j += 1;
+            }
+            while j < f.len() && f[j].is_ascii_digit() {
+                j += 1;
+            }
+            if j < f.len() && f[j] == b'.' {
+                j += 1;
+                while j < f.len() && f[j].is_ascii_digit() {
+                    j += 1;
+                }
+            }
+        }
+        let Some(&conv) = f.get(j) else {
+            // Flags and digits, then the end: an unrecognized directive
+            // of nothing, printed as is.
+            message(&[b"warning: unrecognized format directive `%'"]);
+            text.extend_from_slice(&f[start..]);
+            i = f.len();
+            continue;
+        };
+        if conv == b'%' {
+            // `%%` is `%`; `%5%` prints `%5` (GNU writes the directive's
+            // text without its final `%`).
+            text.extend_from_slice(&f[start..j.max(start + 1)]);
+            i = j + 1;
+            continue;
+        }
+        if b"{[(".contains(&conv) {
+            let d = [b'%', conv];
+            message(&[
+                b"error: the format directive `",
+                &d,
+                b"' is reserved for future use",
+            ]);
+            return Err(FatalFormat);
+        }
+        let two = b"ABCT".contains(&conv);
+        let time = if two { f.get(j + 1).copied() } else { Some(0) };
+        let field = time.and_then(|t| field_of(conv, t));
+        let Some(field) = field else {
+            let mut ch = [0; 4];
+            let ch = (conv as char).encode_utf8(&mut ch);
+            if two {
+                message(&[
+                    b"warning: format directive `%",
+                    ch.as_bytes(),
+                    b"' should be followed by another character",
+                ]);
+            } else {
+                message(&[
+                    b"warning: unrecognized format directive `%",
+                    ch.as_bytes(),
+                    b"'",
+                ]);
+            }
+            text.extend_from_slice(&f[start..=j]);
+            i = j + 1;
+            continue;
+        };
+        let (spec, _) = parse_spec(&f[i..j], b"-+ #0");
+        pieces.push(Piece::Text(std::mem::take(&mut text)));
+        pieces.push(Piece::Field(spec, field));
+        i = j + if two { 2 } else { 1 };
+    }
+    pieces.push(Piece::Text(text));
+    Ok(Format { pieces })
+}
+
+/// `%h`: the leading directories of `path`, as GNU computes them (one
+/// trailing slash run is dropped unless the path is all slashes; no slash
+/// at all is `.`).
+pub(super) fn dir_part(path: &[u8]) -> &[u8] {
+    let mut end = path.len();
+    while end > 1 && path[end - 1] == b'/' {
+        end -= 1;
+    }
+    // GNU strips the trailing slashes only when more than one character
+    // precedes them.
+    let p = if end > 1 { &path[..end] } else { path };
+    match p.iter().rposition(|&c| c == b'/') {
+        Some(k) => &p[..k],
+        None => b".",
+    }
+}
+
+/// `%f`: gnulib's `base_name`, the last component with one trailing
+/// slash when it had any (`d/` for `d//`, `/` for `/`).
+pub(super) fn base_part(path: &[u8]) -> Vec<u8> {
+    let mut end = path.len();
+    while end > 1 && path[end - 1] == b'/' {
+        end -= 1;
+    }
+    let start = match path[..end].iter().rposition(|&c| c == b'/') {
+        Some(k) if end > 1 => k + 1,
+        _ => 0,
+    };
+    let mut v = path[start..end].to_vec();
+    if end < path.len() && v != b"/" {
+        v.push(b'/');
+    }
+    v
+}
+
+/// `%S` for blocks of 512 bytes over `size` bytes, as C's `%g` prints the
+/// double GNU computes (six significant digits unless a precision says
+/// otherwise): `inf` for blocks over an empty file, `1` for nothing over
+/// nothing. Appends the unpadded text.
+pub(super) fn sparseness(body: &mut Vec<u8>, sp: &Spec, blocks: i64, size: i64) {
+    let prec = sp.prec.unwrap_or(6).clamp(1, 40);
+    if size <= 0 {
+        if blocks == 0 || size < 0 {
+            g_format(body, 1, 1, prec, sp.hash);
+        } else {
+            body.extend_from_slice(b"inf");
+        }
+        return;
+    }
+    let num = (blocks.max(0) as u64).saturating_mul(512);
+    g_format(body, num, size as u64, prec, sp.hash);
+}
+
+/// C's `%g` of the non-negative ratio `num / den` with `prec` significant
+/// digits (`#`: keep trailing zeros), by long division in 64 bits (both
+/// sides are first scaled below 2^59, far more precision than %g shows).
+fn g_format(out: &mut Vec<u8>, mut num: u64, mut den: u64, prec: usize, keep_zeros: bool) {
+    while num >= 1 << 59 || den >= 1 << 59 {
+        num >>= 1;
+        den = (den >> 1).max(1);
+    }
+    if num == 0 {
+        out.push(b'0');
+        if keep_zeros && prec > 1 {
+            out.push(b'.');
+            out.resize(out.len() + prec - 1, b'0');
+        }
+        return;
+    }
+    // Significant digits, most significant first, and the decimal exponent
+    // of the first one.
+    let mut digits: Vec<u8> = Vec::with_capacity(prec + 1);
+    let int = num / den;
+    let mut rem = num % den;
+    let mut exp: i32;
+    if int > 0 {
+        let mut v = int;
+        let mut rev = Vec::new();
+        while v > 0 {
+            rev.push((v % 10) as u8);
+            v /= 10;
+        }
+        exp = rev.len() as i32 - 1;
+        digits.extend(rev.iter().rev());
+    } else {
+        exp = -1;
+        loop {
+            rem *= 10;
+            let d = (rem / den) as u8;
+            rem %= den;
+            if d != 0 {
+                digits.push(d);
+                break;
+            }
+            exp -= 1;
+        }
+    }
+    while digits.len() <= prec {
+        rem *= 10;
+        digits.push((rem / den) as u8);
+        rem %= den;
+    }
+    // Round at `prec` digits, half to even on an exact tie.
+    let next = digits.pop().unwrap_or(0);
+    digits.truncate(prec);
+    let round_up =
+        next > 5 || (next == 5 && (rem != 0 || digits.last().is_some_and(|d| d % 2 == 1)));
+    if round_up {
+        let mut k = digits.len();
+        loop {
+            if k == 0 {
+                digits.insert(0, 1);
+                digits.truncate(prec);
+                exp += 1;
+                break;
+            }
+            k -= 1;
+            if digits[k] == 9 {
+                digits[k] = 0;
+            } else {
+                digits[k] += 1;
+                break;
+            }
+        }
+    }
+    let text: Vec<u8> = digits.iter().map(|d| b'0' + d).collect();
+    let use_exp = exp < -4 || exp >= prec as i32;
+    let mut mantissa = Vec::new();
+    if use_exp {
+        mantissa.push(text[0]);
+        mantissa.push(b'.');
+        mantissa.extend_from_slice(&text[1..]);
+    } else if exp >= 0 {
+        let int_len = exp as usize + 1;
+        mantissa.extend_from_slice(&text[..int_len]);
+        mantissa.push(b'.');
+        mantissa.extend_from_slice(&text[int_len..]);
+    } else {
+        mantissa.extend_from_slice(b"0.");
+        mantissa.resize(mantissa.len() + (-exp - 1) as usize, b'0');
+        mantissa.extend_from_slice(&text);
+    }
+    if !keep_zeros {
+        while mantissa.last() == Some(&b'0') {
+            mantissa.pop();
+        }
+        if mantissa.last() == Some(&b'.') {
+            mantissa.pop();
+        }
+    }
+    out.extend_from_slice(&mantissa);
+    if use_exp {
+        out.push(b'e');
+        out.push(if exp < 0 { b'-' } else { b'+' });
+        crate::fmt_time::push_num(out, i64::from(exp.unsigned_abs()), 2, b'0');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parts_like_gnu() {
+        assert_eq!(dir_part(b"d/"), b"d");
+        assert_eq!(dir_part(b"d/e/"), b"d");
+        assert_eq!(dir_part(b"/"), b"");
+        assert_eq!(dir_part(b"."), b".");
+        assert_eq!(dir_part(b"a//b"), b"a/");
+        assert_eq!(dir_part(b"/etc"), b"");
+        assert_eq!(base_part(b"d/e/"), b"e/");
+        assert_eq!(base_part(b"nested//"), b"nested/");
+        assert_eq!(base_part(b"/"), b"/");
+        assert_eq!(base_part(b"./x"), b"x");
+    }
+
+    fn g(num: u64, den: u64, prec: usize) -> String {
+        let mut v = Vec::new();
+        g_format(&mut v, num, den, prec, false);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn percent_g_like_c() {
+        assert_eq!(g(1, 1, 6), "1");
+        assert_eq!(g(1, 3, 6), "0.333333");
+        assert_eq!(g(4096, 3, 6), "1365.33");
+        assert_eq!(g(4096 * 1000, 3, 6), "1.36533e+06");
+        assert_eq!(g(512, 1_048_576, 6), "0.000488281");
+        assert_eq!(g(1, 100_000, 6), "1e-05");
+        assert_eq!(g(2, 3, 2), "0.67");
+        assert_eq!(g(5, 2, 1), "2");
+    }
+
+    #[test]
+    fn formats_parse_like_gnu() {
+        let f = parse(b"%5%|%p\\c%q").ok().unwrap();
+        assert!(matches!(&f.pieces[0], Piece::Text(t) if t == b"%5|"));
+        assert!(matches!(f.pieces[1], Piece::Field(_, Field::Path)));
+        assert!(matches!(f.pieces.last(), Some(Piece::Stop)));
+        assert!(parse(b"x%").is_err());
+        assert!(parse(b"%{").is_err());
+    }
+}

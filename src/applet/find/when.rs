@@ -1,0 +1,267 @@
+//! Times for find's tests: the relative arguments of `-mtime`/`-mmin`/
+//! `-used` (GNU's `get_relative_timestamp`, kept exact in integers instead
+//! of GNU's doubles) and the dates `-newerXt` takes (a subset of GNU's
+//! `parse_datetime`).
+//!
+//! A time is `(seconds, nanoseconds)` since the epoch, nanoseconds in
+//! `0..1e9`, compared lexicographically.
+
+use crate::fmt_time;
+
+/// Seconds and nanoseconds since the epoch.
+pub(super) type Timespec = (i64, u32);
+
+/// Seconds in a day.
+pub(super) const DAY: i64 = 86_400;
+
+/// A comparison as find's numeric arguments spell it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Cmp {
+    /// `+N`
+    Greater,
+    /// `-N`
+    Less,
+    /// `N`
+    Equal,
+}
+
+impl Cmp {
+    /// Splits the `+`/`-` prefix off an argument.
+    pub fn split(s: &str) -> (Cmp, &str) {
+        match s.as_bytes().first() {
+            Some(b'+') => (Cmp::Greater, &s[1..]),
+            Some(b'-') => (Cmp::Less, &s[1..]),
+            _ => (Cmp::Equal, s),
+        }
+    }
+
+    /// The comparison of `have` against `want` this asks for.
+    pub fn test<T: PartialOrd>(self, have: T, want: T) -> bool {
+        match self {
+            Cmp::Greater => have > want,
+            Cmp::Less => have < want,
+            Cmp::Equal => have == want,
+        }
+    }
+}
+
+/// The current time.
+pub(super) fn now() -> Timespec {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
+        Err(_) => (0, 0),
+    }
+}
+
+/// `t` plus `secs` seconds (saturating).
+pub(super) fn add_secs(t: Timespec, secs: i64) -> Timespec {
+    (t.0.saturating_add(secs), t.1)
+}
+
+/// `a - b`, normalised (nanoseconds in `0..1e9`).
+pub(super) fn sub(a: Timespec, b: Timespec) -> Timespec {
+    if a.1 >= b.1 {
+        (a.0.saturating_sub(b.0), a.1 - b.1)
+    } else {
+        (
+            a.0.saturating_sub(b.0).saturating_sub(1),
+            a.1 + 1_000_000_000 - b.1,
+        )
+    }
+}
+
+/// A time test compiled as GNU does: a reference time and the comparison
+/// (already inverted: `-mtime +1` asks for times *before* the reference).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Window {
+    pub cmp: Cmp,
+    pub reference: Timespec,
+    /// Seconds the `N` form (`Cmp::Equal`) spans above the reference.
+    pub width: i64,
+}
+
+impl Window {
+    /// GNU's `pred_timewindow`: after the reference, before it, or after it
+    /// by at most `width` seconds.
+    pub fn holds(&self, t: Timespec) -> bool {
+        match self.cmp {
+            Cmp::Greater => t > self.reference,
+            Cmp::Less => t < self.reference,
+            Cmp::Equal => t > self.reference && t <= add_secs(self.reference, self.width),
+        }
+    }
+}
+
+/// GNU's `get_relative_timestamp`: `[+-]N` units of `unit` seconds before
+/// `origin`, the comparison inverted. `N` may have a fraction and an
+/// exponent (`1.5`, `2e1`), as `strtod` reads it; `None` when it is not a
+/// number. Times beyond the representable range saturate (GNU's double
+/// arithmetic then matches nothing, or everything, just the same).
+pub(super) fn relative(arg: &str, origin: Timespec, unit: i64) -> Option<Window> {
+    let (cmp, number) = Cmp::split(arg);
+    let cmp = match cmp {
+        Cmp::Greater => Cmp::Less,
+        Cmp::Less => Cmp::Greater,
+        Cmp::Equal => Cmp::Equal,
+    };
+    let (negative, secs, nanos) = scaled_decimal(number, unit)?;
+    let reference = if negative {
+        let t = (origin.0.saturating_add(secs), origin.1 + nanos);
+        if t.1 >= 1_000_000_000 {
+            (t.0.saturating_add(1), t.1 - 1_000_000_000)
+        } else {
+            t
+        }
+    } else {
+        sub(origin, (secs, nanos))
+    };
+    Some(Window {
+        cmp,
+        reference,
+        width: unit.min(DAY),
+    })
+}
+
+/// `N` units of `unit` seconds as a duration (`N` as `strtod` reads it);
+/// `None` when it is not a number.
+pub(super) fn duration(arg: &str, unit: i64) -> Option<Timespec> {
+    let (negative, secs, nanos) = scaled_decimal(arg, unit)?;
+    Some(if negative {
+        sub((0, 0), (secs, nanos))
+    } else {
+        (secs, nanos)
+    })
+}
+
+/// Reads a decimal number (`strtod`'s decimal form: sign, digits, a
+/// fraction, an exponent) and multiplies it by `unit`: (negative, whole
+/// seconds, nanoseconds). Digits past the twelfth decimal place are
+/// dropped (well below a nanosecond of a day).
+pub(super) fn scaled_decimal(s: &str, unit: i64) -> Option<(bool, i64, u32)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let negative = match b.first() {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let mut int: i64 = 0;
+    let mut frac: u64 = 0;
+    // frac / 10^frac_digits is the fraction
+    let mut frac_digits: u32 = 0;
+    let mut digits = 0;
+    while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+        int = int.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+        i += 1;
+        digits += 1;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            if frac_digits < 12 {
+                frac = frac * 10 + u64::from(c - b'0');
+                frac_digits += 1;
+            }
+            i += 1;
+            digits += 1;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        let (neg_exp, start) = match b.get(i) {
+            Some(b'-') => (true, i + 1),
+            Some(b'+') => (false, i + 1),
+            _ => (false, i),
+        };
+        let mut e: u32 = 0;
+        i = start;
+        while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            e = e.saturating_mul(10).saturating_add(u32::from(c - b'0'));
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        // Move the decimal point: shift digits between int and frac.
+        for _ in 0..e.min(40) {
+            if neg_exp {
+                let d = (int % 10) as u64;
+                int /= 10;
+                if frac_digits < 12 {
+                    frac += d * 10u64.pow(frac_digits);
+                    frac_digits += 1;
+                } else {
+                    frac = frac / 10 + d * 10u64.pow(11);
+                }
+            } else {
+                let top = if frac_digits > 0 {
+                    frac_digits -= 1;
+                    let p = 10u64.pow(frac_digits);
+                    let d = frac / p;
+                    frac %= p;
+                    d as i64
+                } else {
+                    0
+                };
+                int = int.saturating_mul(10).saturating_add(top);
+            }
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    let secs = int.saturating_mul(unit);
+    // frac * unit / 10^frac_digits, split into seconds and nanoseconds.
+    let scaled = frac * unit as u64;
+    let den = 10u64.pow(frac_digits);
+    let extra = (scaled / den) as i64;
+    let rem = scaled % den;
+    let nanos = if frac_digits <= 9 {
+        rem * 10u64.pow(9 - frac_digits)
+    } else {
+        rem / 10u64.pow(frac_digits - 9)
+    };
+    Some((negative, secs.saturating_add(extra), nanos as u32))
+}
+
+/// The start of today in local time (`-daystart`): GNU takes the time
+/// `now`, and removes the hours, minutes and seconds local time shows.
+pub(super) fn start_of_day(now: Timespec) -> Timespec {
+    let tm = fmt_time::local(now.0);
+    let into_day = i64::from(tm.tm_hour) * 3600 + i64::from(tm.tm_min) * 60 + i64::from(tm.tm_sec);
+    (now.0 - into_day, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_follow_gnu() {
+        let now = (1_000_000, 500);
+        // -mtime 1 (origin now - 1 day): files aged [1, 2) days.
+        let w = relative("1", (now.0 - DAY, now.1), DAY).unwrap();
+        assert_eq!(w.cmp, Cmp::Equal);
+        assert_eq!(w.reference, (now.0 - 2 * DAY, 500));
+        // +1 asks for times before the reference.
+        assert_eq!(relative("+1", now, DAY).unwrap().cmp, Cmp::Less);
+        let w = relative("-1.5", now, 60).unwrap();
+        assert_eq!((w.cmp, w.reference), (Cmp::Greater, (now.0 - 90, 500)));
+        let w = relative("0.000001", (10, 0), DAY).unwrap();
+        assert_eq!(w.reference, (9, 1_000_000_000 - 86_400_000));
+        assert_eq!(relative("1e1", (0, 0), 60).unwrap().reference, (-600, 0));
+        assert!(relative("x", now, 60).is_none());
+        assert!(relative("", now, 60).is_none());
+        let far = relative("99999999999999999", now, DAY).unwrap().reference.0;
+        assert!(far < -9_000_000_000_000_000_000);
+    }
+}
