@@ -80,6 +80,10 @@ pub const REGEX_MAX_INSNS: usize = 4096;
 /// on one path; beyond, the path is reported and counted as not matching.
 pub const REGEX_BACKTRACK_STEPS: usize = 1_000_000;
 
+/// Largest list of start points `find -files0-from` reads (it is held in
+/// memory while the walk runs).
+pub const FILES0_MAX: usize = 64 << 20;
+
 /// Largest `/proc/self/mountinfo` read for `find -fstype` and `%F`.
 pub const MOUNTINFO_MAX: usize = 1024 * 1024;
 

@@ -2,21 +2,14 @@
 //! and groups, `-exec` command lines, with GNU's messages for each refusal.
 
 use super::expr::{Exec, ExecKind, Node, PermRule, Types};
-use super::output::{message, quote_into};
+use super::output::say;
 use super::parse::{fail, Bad};
 use super::when::Cmp;
 use crate::sys::Kind;
 use crate::users;
 
-/// `s` quoted as GNU quotes names in messages.
-fn quoted(utf8: bool, s: &[u8]) -> Vec<u8> {
-    let mut v = Vec::new();
-    quote_into(&mut v, s, utf8);
-    v
-}
-
 /// `-user`/`-group`: a name from `/etc/passwd`/`/etc/group`, or a number.
-pub(super) fn owner_arg(v: &str, group: bool, utf8: bool) -> Result<u32, Bad> {
+pub(super) fn owner_arg(v: &str, group: bool) -> Result<u32, Bad> {
     let by_name = if group {
         users::group_by_name(v).map(|g| g.gid)
     } else {
@@ -30,28 +23,22 @@ pub(super) fn owner_arg(v: &str, group: bool, utf8: bool) -> Result<u32, Bad> {
         // GNU reads it as a C int.
         return match unsigned(v).filter(|&n| n <= i32::MAX as u64) {
             Some(n) => Ok(n as u32),
-            None => Err(fail(&[v.as_bytes(), b": Numerical result out of range"])),
+            None => Err(fail("%s: Numerical result out of range", &[v.as_bytes()])),
         };
     }
-    let q = quoted(utf8, v.as_bytes());
     Err(match (group, v.is_empty(), digits > 0) {
-        (false, true, _) => fail(&[b"The argument to -user should not be empty"]),
-        (false, false, _) => fail(&[&q, b" is not the name of a known user"]),
-        (true, true, _) => fail(&[b"argument to -group is empty, but should be a group name"]),
+        (false, true, _) => fail("The argument to -user should not be empty", &[]),
+        (false, false, _) => fail("%q is not the name of a known user", &[v.as_bytes()]),
+        (true, true, _) => fail("argument to -group is empty, but should be a group name", &[]),
         (true, false, true) => {
-            let suffix = quoted(utf8, &v.as_bytes()[digits..]);
-            fail(&[
-                &q,
-                b" is not the name of an existing group and it does not look like a numeric group ID because it has the unexpected suffix ",
-                &suffix,
-            ])
+            fail("%q is not the name of an existing group and it does not look like a numeric group ID because it has the unexpected suffix %q", &[v.as_bytes(), &v.as_bytes()[digits..]])
         }
-        (true, false, false) => fail(&[&q, b" is not the name of an existing group"]),
+        (true, false, false) => fail("%q is not the name of an existing group", &[v.as_bytes()]),
     })
 }
 
 /// `-perm MODE`, `-perm -MODE`, `-perm /MODE`.
-pub(super) fn perm<'a>(v: &str, utf8: bool) -> Result<Node<'a>, Bad> {
+pub(super) fn perm<'a>(v: &str) -> Result<Node<'a>, Bad> {
     let (rule, mode) = match v.as_bytes().first() {
         Some(b'-') => (PermRule::AllOf, &v[1..]),
         Some(b'/') => (PermRule::AnyOf, &v[1..]),
@@ -61,16 +48,11 @@ pub(super) fn perm<'a>(v: &str, utf8: bool) -> Result<Node<'a>, Bad> {
     let plus_octal = matches!(v.as_bytes(), [b'+', b'0'..=b'7', ..]);
     let bits = if plus_octal { None } else { parse_mode(mode) };
     let Some((file_bits, dir_bits)) = bits else {
-        let q = quoted(utf8, v.as_bytes());
-        return Err(fail(&[b"invalid mode ", &q]));
+        return Err(fail("invalid mode %q", &[v.as_bytes()]));
     };
     let mut rule = rule;
     if rule == PermRule::AnyOf && file_bits == 0 && dir_bits == 0 {
-        message(&[
-            b"warning: you have specified a mode pattern ",
-            v.as_bytes(),
-            b" (which is equivalent to /000). The meaning of -perm /000 has now been changed to be consistent with -perm -000; that is, while it used to match no files, it now matches all files.",
-        ]);
+        say("warning: you have specified a mode pattern %s (which is equivalent to /000). The meaning of -perm /000 has now been changed to be consistent with -perm -000; that is, while it used to match no files, it now matches all files.", &[v.as_bytes()]);
         rule = PermRule::AllOf;
     }
     Ok(Node::Perm {
@@ -87,10 +69,9 @@ pub(super) fn exec_words<'a>(
     start: usize,
     t: &str,
     kind: ExecKind,
-    utf8: bool,
 ) -> Result<(Exec<'a>, usize), Bad> {
     if kind.in_dir() {
-        unsafe_path_entry(t, utf8)?;
+        unsafe_path_entry(t)?;
     }
     let mut end = start;
     let mut saw_braces = false;
@@ -105,7 +86,7 @@ pub(super) fn exec_words<'a>(
             batch_mode = true;
             break;
         }
-        saw_braces = a.contains("{}");
+        saw_braces = a.as_bytes().windows(2).any(|w| w == b"{}");
         if saw_braces {
             brace_count += 1;
             brace_arg = a;
@@ -114,14 +95,11 @@ pub(super) fn exec_words<'a>(
     }
     if end == start || end >= args.len() {
         return Err(match args.get(end) {
-            Some(a) => fail(&[
-                b"invalid argument `",
-                a.as_bytes(),
-                b"' to `",
-                t.as_bytes(),
-                b"'",
-            ]),
-            None => fail(&[b"missing argument to `", t.as_bytes(), b"'"]),
+            Some(a) => fail(
+                "invalid argument `%s' to `%s'",
+                &[a.as_bytes(), t.as_bytes()],
+            ),
+            None => fail("missing argument to `%s'", &[t.as_bytes()]),
         });
     }
     let suffix: &[u8] = if kind == ExecKind::ExecDir {
@@ -130,24 +108,17 @@ pub(super) fn exec_words<'a>(
         b""
     };
     if batch_mode && brace_count > 1 {
-        return Err(fail(&[
-            b"Only one instance of {} is supported with -exec",
-            suffix,
-            b" ... +",
-        ]));
+        return Err(fail(
+            "Only one instance of {} is supported with -exec%s ... +",
+            &[suffix],
+        ));
     }
     if batch_mode && brace_arg != "{}" {
-        let what = quoted(utf8, &[b"-exec", suffix, b" ... {} +"].concat());
-        let braces = quoted(utf8, b"{}");
-        let given = quoted(utf8, brace_arg.as_bytes());
-        return Err(fail(&[
-            b"In ",
-            &what,
-            b" the ",
-            &braces,
-            b" must appear by itself, but you specified ",
-            &given,
-        ]));
+        let what = [b"-exec", suffix, b" ... {} +"].concat();
+        return Err(fail(
+            "In %q the %q must appear by itself, but you specified %q",
+            &[&what, b"{}", brace_arg.as_bytes()],
+        ));
     }
     let argv = if batch_mode {
         &args[start..end - 1]
@@ -168,28 +139,16 @@ pub(super) fn exec_words<'a>(
 /// an empty entry, `.`, or any relative entry. As root over a vhost user's
 /// tree, `-execdir wc` would otherwise run the user's own `./wc`. An unset
 /// `PATH` is the C library's absolute default, which is safe.
-pub(super) fn unsafe_path_entry(action: &str, utf8: bool) -> Result<(), Bad> {
-    let Some(path) = std::env::var_os("PATH") else {
+pub(super) fn unsafe_path_entry(action: &str) -> Result<(), Bad> {
+    let Some(path) = crate::sys::env_bytes(c"PATH") else {
         return Ok(());
     };
-    for entry in path.as_encoded_bytes().split(|&c| c == b':') {
+    for entry in path.split(|&c| c == b':') {
         if entry.is_empty() || entry == b"." {
-            return Err(fail(&[
-                b"The current directory is included in the PATH environment variable, which is insecure in combination with the ",
-                action.as_bytes(),
-                b" action of find.  Please remove the current directory from your $PATH (that is, remove \".\", doubled colons, or leading or trailing colons)",
-            ]));
+            return Err(fail("The current directory is included in the PATH environment variable, which is insecure in combination with the %s action of find.  Please remove the current directory from your $PATH (that is, remove \".\", doubled colons, or leading or trailing colons)", &[action.as_bytes()]));
         }
         if entry[0] != b'/' {
-            let mut q = Vec::new();
-            quote_into(&mut q, entry, utf8);
-            return Err(fail(&[
-                b"The relative path ",
-                &q,
-                b" is included in the PATH environment variable, which is insecure in combination with the ",
-                action.as_bytes(),
-                b" action of find.  Please remove that entry from $PATH",
-            ]));
+            return Err(fail("The relative path %q is included in the PATH environment variable, which is insecure in combination with the %s action of find.  Please remove that entry from $PATH", &[entry, action.as_bytes()]));
         }
     }
     Ok(())
@@ -210,27 +169,21 @@ pub(super) fn unsigned(s: &str) -> Option<u64> {
 }
 
 /// `-maxdepth`/`-mindepth N`: a C int, as GNU reads it.
-pub(super) fn depth_arg(v: &str, t: &str, utf8: bool) -> Result<usize, Bad> {
+pub(super) fn depth_arg(v: &str, t: &str) -> Result<usize, Bad> {
     match unsigned(v) {
         Some(n) if n <= i32::MAX as u64 => Ok(n as usize),
-        Some(_) => Err(fail(&[v.as_bytes(), b": Numerical result out of range"])),
-        None => {
-            let mut q = Vec::new();
-            quote_into(&mut q, v.as_bytes(), utf8);
-            Err(fail(&[
-                b"Expected a positive decimal integer argument to ",
-                t.as_bytes(),
-                b", but got ",
-                &q,
-            ]))
-        }
+        Some(_) => Err(fail("%s: Numerical result out of range", &[v.as_bytes()])),
+        None => Err(fail(
+            "Expected a positive decimal integer argument to %s, but got %q",
+            &[t.as_bytes(), v.as_bytes()],
+        )),
     }
 }
 
 /// `-size [+-]N[bcwkMG]`: sizes in units, rounded up.
 pub(super) fn size_arg<'a>(v: &str) -> Result<Node<'a>, Bad> {
     let Some(&last) = v.as_bytes().last() else {
-        return Err(fail(&[b"invalid null argument to -size"]));
+        return Err(fail("invalid null argument to -size", &[]));
     };
     let (body, unit) = match last {
         b'0'..=b'9' => (v, 512),
@@ -243,28 +196,26 @@ pub(super) fn size_arg<'a>(v: &str) -> Result<Node<'a>, Bad> {
         _ => {
             let ch = v.chars().last().unwrap_or('?');
             let mut buf = [0; 4];
-            return Err(fail(&[
-                b"invalid -size type `",
-                ch.encode_utf8(&mut buf).as_bytes(),
-                b"'",
-            ]));
+            return Err(fail(
+                "invalid -size type `%s'",
+                &[ch.encode_utf8(&mut buf).as_bytes()],
+            ));
         }
     };
     let (cmp, digits) = Cmp::split(body);
     match unsigned(digits) {
         Some(value) => Ok(Node::Size { cmp, unit, value }),
-        None => Err(fail(&[b"Invalid argument `", v.as_bytes(), b"' to -size"])),
+        None => Err(fail("Invalid argument `%s' to -size", &[v.as_bytes()])),
     }
 }
 
 /// `-type`/`-xtype` letters, comma separated (`f,d`).
 pub(super) fn type_list(v: &str, t: &str) -> Result<Types, Bad> {
     if v.is_empty() {
-        return Err(fail(&[
-            b"Arguments to ",
-            t.as_bytes(),
-            b" should contain at least one letter",
-        ]));
+        return Err(fail(
+            "Arguments to %s should contain at least one letter",
+            &[t.as_bytes()],
+        ));
     }
     let b = v.as_bytes();
     let mut mask = 0u16;
@@ -280,23 +231,20 @@ pub(super) fn type_list(v: &str, t: &str) -> Result<Types, Bad> {
             b'p' => Kind::Fifo,
             b's' => Kind::Socket,
             b'D' => {
-                return Err(fail(&[t.as_bytes(), b" D is not supported because Solaris doors are not supported on the platform find was compiled on."]))
+                return Err(fail("%s D is not supported because Solaris doors are not supported on the platform find was compiled on.", &[t.as_bytes()]))
             }
             _ => {
                 let ch = v[i..].chars().next().unwrap_or('?');
                 let mut buf = [0; 4];
-                return Err(fail(&[b"Unknown argument to ", t.as_bytes(), b": ", ch.encode_utf8(&mut buf).as_bytes()]));
+                return Err(fail("Unknown argument to %s: %s", &[t.as_bytes(), ch.encode_utf8(&mut buf).as_bytes()]));
             }
         };
         let bit = 1u16 << kind as u16;
         if mask & bit != 0 {
-            return Err(fail(&[
-                b"Duplicate file type '",
-                &[c],
-                b"' in the argument list to ",
-                t.as_bytes(),
-                b".",
-            ]));
+            return Err(fail(
+                "Duplicate file type '%s' in the argument list to %s.",
+                &[&[c], t.as_bytes()],
+            ));
         }
         mask |= bit;
         i += 1;
@@ -304,19 +252,17 @@ pub(super) fn type_list(v: &str, t: &str) -> Result<Types, Bad> {
             return Ok(Types(mask));
         }
         if b[i] != b',' {
-            return Err(fail(&[
-                b"Must separate multiple arguments to ",
-                t.as_bytes(),
-                b" using: ','",
-            ]));
+            return Err(fail(
+                "Must separate multiple arguments to %s using: ','",
+                &[t.as_bytes()],
+            ));
         }
         i += 1;
         if i == b.len() {
-            return Err(fail(&[
-                b"Last file type in list argument to ",
-                t.as_bytes(),
-                b" is missing, i.e., list is ending on: ','",
-            ]));
+            return Err(fail(
+                "Last file type in list argument to %s is missing, i.e., list is ending on: ','",
+                &[t.as_bytes()],
+            ));
         }
     }
 }

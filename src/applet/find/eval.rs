@@ -7,9 +7,10 @@
 use super::expr::{Follow, Node, NumField, PermRule, Program, TimeField};
 use super::glob::fnmatch;
 use super::ls;
-use super::output::{message, quote_into, Outputs, WriteResult};
+use super::output::{say, Outputs, WriteResult};
 use super::when::{self, Cmp, Timespec};
 use crate::budget::{MOUNTINFO_MAX, PATH_MAX};
+use crate::fmt_quote::Sink;
 use crate::sys::{self, Errno, Kind, Meta};
 use crate::users::NameCache;
 use rustix::fd::{BorrowedFd, OwnedFd};
@@ -68,7 +69,6 @@ pub(super) struct Find<'a> {
     /// `-prune` ran on the current entry.
     pub prune: bool,
     pub now: Timespec,
-    pub utf8: bool,
     pub ls_widths: ls::Widths,
     /// `(device, file system type)` of each mount, read when first needed.
     pub mounts: Option<Vec<(u64, Vec<u8>)>>,
@@ -107,7 +107,7 @@ pub(super) fn time_of(m: &Meta, f: TimeField) -> Timespec {
 }
 
 impl<'a> Find<'a> {
-    pub fn new(prog: Program<'a>, out: Outputs, now: Timespec, utf8: bool) -> Find<'a> {
+    pub fn new(prog: Program<'a>, out: Outputs, now: Timespec) -> Find<'a> {
         Find {
             prog,
             out,
@@ -116,7 +116,6 @@ impl<'a> Find<'a> {
             quit: false,
             prune: false,
             now,
-            utf8,
             ls_widths: ls::Widths::default(),
             mounts: None,
             start_dev: 0,
@@ -126,19 +125,12 @@ impl<'a> Find<'a> {
         }
     }
 
-    /// Quotes a name for a message, in the locale's style.
-    pub fn quoted(&self, s: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        quote_into(&mut v, s, self.utf8);
-        v
-    }
-
     /// Reports `find: 'path': reason` (after writing out what is pending,
     /// as GNU's error() flushes stdout first) and remembers the failure.
+    #[inline(never)]
     pub fn error(&mut self, path: &[u8], e: Errno) {
         self.flush();
-        let q = self.quoted(path);
-        message(&[&q, b": ", sys::errno_text(e).as_bytes()]);
+        say("%q: %s", &[path, sys::errno_text(e).as_bytes()]);
         self.status = 1;
     }
 
@@ -151,13 +143,13 @@ impl<'a> Find<'a> {
 
     /// GNU's report of a failed write to an output stream.
     pub fn report_write_error(&mut self, name: &str, e: Errno) {
-        let q = self.quoted(name.as_bytes());
-        message(&[&q, b": ", sys::errno_text(e).as_bytes()]);
+        say("%q: %s", &[name.as_bytes(), sys::errno_text(e).as_bytes()]);
         self.status = 1;
     }
 
     /// Appends to stream `k`; a write error is reported once.
-    pub fn write(&mut self, k: usize, f: impl FnOnce(&mut dyn crate::fmt_quote::Sink)) {
+    #[inline(never)]
+    pub fn write(&mut self, k: usize, f: &mut dyn FnMut(&mut dyn Sink)) {
         if let WriteResult::Failed(name, e) = self.out.with(k, f) {
             self.report_write_error(&name, e);
         }
@@ -165,6 +157,7 @@ impl<'a> Find<'a> {
 
     /// The entry's metadata, fetched now if no test needed it before;
     /// `None` (reported once) when it cannot be read.
+    #[inline(never)]
     pub fn meta<'m>(&mut self, e: &'m mut Entry<'_>) -> Option<&'m Meta> {
         if e.state.meta.is_none() && !e.state.failed {
             match stat_entry(e.dir, e.name, e.state.follow, self.prog.follow) {
@@ -185,6 +178,7 @@ impl<'a> Find<'a> {
 
     /// The entry's type: what `getdents` said when that settles it,
     /// otherwise from its metadata (`Unknown` when that fails).
+    #[inline(never)]
     pub fn kind(&mut self, e: &mut Entry<'_>) -> Kind {
         let hint = e.state.hint;
         if hint != Kind::Unknown && !(hint == Kind::Symlink && e.state.follow) {
@@ -239,8 +233,7 @@ impl<'a> Find<'a> {
                 Err(_) => {
                     const _: () = assert!(crate::budget::REGEX_BACKTRACK_STEPS == 1_000_000);
                     self.flush();
-                    let q = self.quoted(e.path);
-                    message(&[&q, b": -regex needs more than 1000000 steps to decide (chperms' limit); not matched"]);
+                    say("%q: -regex needs more than 1000000 steps to decide (chperms' limit); not matched", &[e.path]);
                     self.status = 1;
                     false
                 }
@@ -347,7 +340,7 @@ impl<'a> Find<'a> {
             },
             Node::Print(k, terminator) => {
                 let path = e.path;
-                self.write(k, |s| {
+                self.write(k, &mut |s: &mut dyn Sink| {
                     s.put(path);
                     s.put(&[terminator]);
                 });
@@ -465,9 +458,13 @@ fn read_mounts() -> Vec<(u64, Vec<u8>)> {
     let Ok(Some(text)) = sys::read_file_max("/proc/self/mountinfo", MOUNTINFO_MAX) else {
         return Vec::new();
     };
-    text.split(|&c| c == b'\n')
-        .filter_map(parse_mountinfo_line)
-        .collect()
+    let mut mounts = Vec::new();
+    for line in text.split(|&c| c == b'\n') {
+        if let Some(m) = parse_mountinfo_line(line) {
+            mounts.push(m);
+        }
+    }
+    mounts
 }
 
 /// One line: `ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [TAGS] - TYPE SOURCE
@@ -478,13 +475,21 @@ fn parse_mountinfo_line(line: &[u8]) -> Option<(u64, Vec<u8>)> {
     let colon = dev.iter().position(|&c| c == b':')?;
     let major = decimal(&dev[..colon])?;
     let minor = decimal(&dev[colon + 1..])?;
-    let fstype = fields.skip_while(|f| *f != b"-").nth(1)?;
+    let mut fstype = None;
+    let mut after_dash = false;
+    for f in fields {
+        if after_dash {
+            fstype = Some(f);
+            break;
+        }
+        after_dash = f == b"-";
+    }
     // glibc's makedev.
     let d = ((major & 0xffff_f000) << 32)
         | ((major & 0xfff) << 8)
         | ((minor & 0xffff_ff00) << 12)
         | (minor & 0xff);
-    Some((d, fstype.to_vec()))
+    Some((d, fstype?.to_vec()))
 }
 
 fn decimal(s: &[u8]) -> Option<u64> {

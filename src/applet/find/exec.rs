@@ -9,7 +9,7 @@
 //! directory the walk really opened inside the tree.
 
 use super::eval::{Entry, Find};
-use super::output::message;
+use super::output::say;
 use crate::budget::{EXEC_ARG_MAX, PATH_MAX};
 use crate::sys::{self, Errno, Kind};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -47,7 +47,7 @@ impl Find<'_> {
             .as_ref()
             .filter(|_| kind.asks())
             .map(|fd| fd.as_fd());
-        run_command(&[], &words, dir, stdin, self.utf8) == Some(0)
+        run_command(&[], &words, dir, stdin) == Some(0)
     }
 
     /// Adds `arg` to the pending `{} +` batch of action `k`, running the
@@ -90,14 +90,7 @@ impl Find<'_> {
         }
         self.flush();
         let argv = self.prog.execs[k].argv;
-        if run_command(
-            argv,
-            &batch,
-            dir.as_ref().map(|d| d.as_fd()),
-            None,
-            self.utf8,
-        ) != Some(0)
-        {
+        if run_command(argv, &batch, dir.as_ref().map(|d| d.as_fd()), None) != Some(0) {
             self.status = 1;
         }
     }
@@ -137,8 +130,10 @@ impl Find<'_> {
             Err(Errno::NOENT) if self.prog.ignore_race => true,
             Err(er) => {
                 self.flush();
-                let q = self.quoted(e.path);
-                message(&[b"cannot delete ", &q, b": ", sys::errno_text(er).as_bytes()]);
+                say(
+                    "cannot delete %q: %s",
+                    &[e.path, sys::errno_text(er).as_bytes()],
+                );
                 self.status = 1;
                 false
             }
@@ -154,7 +149,6 @@ fn run_command(
     tail: &[u8],
     dir: Option<BorrowedFd<'_>>,
     stdin: Option<BorrowedFd<'_>>,
-    utf8: bool,
 ) -> Option<i32> {
     let mut args: Vec<&[u8]> = head.iter().map(|a| a.as_bytes()).collect();
     let mut rest = tail;
@@ -170,9 +164,7 @@ fn run_command(
     match sys::spawn(&args, &o).and_then(|pid| sys::wait_child(pid, true)) {
         Ok(st) => st.and_then(sys::exit_code),
         Err(e) => {
-            let mut q = Vec::new();
-            super::output::quote_into(&mut q, args[0], utf8);
-            message(&[&q, b": ", sys::errno_text(e).as_bytes()]);
+            say("%q: %s", &[args[0], sys::errno_text(e).as_bytes()]);
             None
         }
     }

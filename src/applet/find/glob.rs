@@ -77,9 +77,7 @@ impl Matcher {
                 c
             };
         }
-        char::from_u32(c)
-            .and_then(|ch| ch.to_lowercase().next())
-            .map_or(c, u32::from)
+        super::fold::to_lower(c)
     }
 
     /// The classic backtracking match: `*` remembers where it started, a
@@ -275,17 +273,21 @@ impl Class {
         let Some(ch) = char::from_u32(c).filter(|_| utf8) else {
             return false;
         };
+        // Beyond ASCII only the case table is consulted (each Unicode
+        // property table costs kilobytes on MIPS): a character other than a
+        // control or a symbol of the general punctuation and symbol blocks
+        // counts as a letter; upper case when it has a different lower case.
+        let symbol =
+            (0x2000..0x2c00).contains(&c) || (0xa0..0xc0).contains(&c) || c == 0xd7 || c == 0xf7;
+        let alpha = !ch.is_control() && !symbol;
         match self {
-            Class::Alpha => ch.is_alphabetic(),
-            Class::Alnum => ch.is_alphanumeric(),
-            Class::Upper => ch.is_uppercase(),
-            Class::Lower => ch.is_lowercase(),
-            Class::Space => ch.is_whitespace() && c != 0xa0,
-            Class::Blank => ch.is_whitespace() && c != 0xa0 && c != 0x85,
+            Class::Alpha | Class::Alnum => alpha,
+            Class::Upper => super::fold::to_lower(c) != c,
+            Class::Lower => alpha && super::fold::to_lower(c) == c,
             Class::Cntrl => ch.is_control(),
-            Class::Punct => !ch.is_alphanumeric() && !ch.is_whitespace() && !ch.is_control(),
+            Class::Punct => symbol,
             Class::Print | Class::Graph => !ch.is_control(),
-            Class::Digit | Class::Xdigit => false,
+            Class::Space | Class::Blank | Class::Digit | Class::Xdigit => false,
         }
     }
 

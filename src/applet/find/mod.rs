@@ -14,6 +14,7 @@ mod date;
 mod eval;
 mod exec;
 mod expr;
+mod fold;
 mod glob;
 mod ls;
 mod output;
@@ -26,7 +27,7 @@ mod walk;
 mod when;
 
 use expr::Follow;
-use output::{message, quote_into, Outputs};
+use output::{say, Outputs};
 use parse::{looks_like_expression, Info, Stop};
 
 const HELP: &str = "\
@@ -101,10 +102,11 @@ const VERSION: &str = concat!(
 /// Whether the locale the environment selects uses UTF-8 (the first of
 /// `LC_ALL`, `LC_CTYPE`, `LANG` that is set decides, as for the C library).
 fn locale_is_utf8() -> bool {
-    for var in ["LC_ALL", "LC_CTYPE", "LANG"] {
-        if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
-            let v = v.to_string_lossy().to_ascii_lowercase();
-            return v.contains("utf-8") || v.contains("utf8");
+    for var in [c"LC_ALL", c"LC_CTYPE", c"LANG"] {
+        if let Some(v) = crate::sys::env_bytes(var).filter(|v| !v.is_empty()) {
+            // `UTF-8`, `utf8`, any case.
+            return v.windows(4).any(|w| w.eq_ignore_ascii_case(b"utf8"))
+                || v.windows(5).any(|w| w.eq_ignore_ascii_case(b"utf-8"));
         }
     }
     false
@@ -152,7 +154,7 @@ fn leading_options(args: &[&str]) -> Leading {
             "-D" => {
                 i += 1;
                 let Some(flags) = args.get(i) else {
-                    message(&[b"Missing argument after the -D option."]);
+                    say("Missing argument after the -D option.", &[]);
                     let _ = crate::sys::write_all(
                         crate::sys::stderr_fd(),
                         b"Try 'find --help' for more information.\n",
@@ -166,21 +168,20 @@ fn leading_options(args: &[&str]) -> Leading {
                 if flags.split(',').any(|f| !DEBUG_FLAGS.contains(&f)) {
                     // GNU names the text up to the first comma.
                     let first = flags.split(',').next().unwrap_or(flags);
-                    message(&[
-                        b"Ignoring unrecognised debug flag '",
-                        first.as_bytes(),
-                        b"'",
-                    ]);
+                    say("Ignoring unrecognised debug flag '%s'", &[first.as_bytes()]);
                 }
             }
             a if a.starts_with("-O") => {
                 let level = &a[2..];
                 if level.is_empty() {
-                    message(&[b"The -O option must be immediately followed by a decimal integer"]);
+                    say(
+                        "The -O option must be immediately followed by a decimal integer",
+                        &[],
+                    );
                     return Leading::Exit(1);
                 }
                 if !level.bytes().all(|b| b.is_ascii_digit()) {
-                    message(&[b"Please specify a decimal number immediately after -O"]);
+                    say("Please specify a decimal number immediately after -O", &[]);
                     return Leading::Exit(1);
                 }
             }
@@ -194,6 +195,7 @@ fn leading_options(args: &[&str]) -> Leading {
 /// Runs `chperms find`.
 pub fn main(args: &[&str]) -> i32 {
     let utf8 = locale_is_utf8();
+    output::set_utf8(utf8);
     let (follow, first) = match leading_options(args) {
         Leading::Run { follow, next } => (follow, next),
         Leading::Exit(code) => return code,
@@ -209,7 +211,7 @@ pub fn main(args: &[&str]) -> i32 {
         starts,
         now,
         utf8,
-        warnings: crate::sys::stdin_is_tty() && std::env::var_os("POSIXLY_CORRECT").is_none(),
+        warnings: crate::sys::stdin_is_tty() && crate::sys::env_bytes(c"POSIXLY_CORRECT").is_none(),
         follow,
     };
     let prog = match parse::parse(&args[end..], ctx, &mut out) {
@@ -226,7 +228,7 @@ pub fn main(args: &[&str]) -> i32 {
     };
     let files0 = prog.files0_from;
     let asks = prog.execs.iter().any(|x| x.kind.asks());
-    let mut find = eval::Find::new(prog, out, now, utf8);
+    let mut find = eval::Find::new(prog, out, now);
     match files0 {
         None if starts.is_empty() => find.start(b"."),
         None => {
@@ -239,18 +241,16 @@ pub fn main(args: &[&str]) -> i32 {
         }
         Some(list) => {
             if let Some(extra) = starts.first() {
-                let mut q = Vec::new();
-                quote_into(&mut q, extra.as_bytes(), utf8);
-                message(&[b"extra operand ", &q]);
-                message(&[b"file operands cannot be combined with -files0-from"]);
+                say("extra operand %q", &[extra.as_bytes()]);
+                say("file operands cannot be combined with -files0-from", &[]);
                 return 1;
             }
             if list == "-" && asks {
                 // (GNU's message ends with an empty line.)
-                message(&[b"option -files0-from reading from standard input cannot be combined with -ok, -okdir\n"]);
+                say("option -files0-from reading from standard input cannot be combined with -ok, -okdir\n", &[]);
                 return 1;
             }
-            files0_from(&mut find, list, utf8);
+            files0_from(&mut find, list);
         }
     }
     find.run_all_batches();
@@ -258,42 +258,38 @@ pub fn main(args: &[&str]) -> i32 {
     find.status
 }
 
+use crate::budget::FILES0_MAX;
+
 /// `-files0-from FILE` (`-` for standard input): walks each NUL-terminated
 /// name in it; an empty name is an error naming its position.
-fn files0_from(find: &mut eval::Find<'_>, list: &str, utf8: bool) {
+fn files0_from(find: &mut eval::Find<'_>, list: &str) {
     let data = if list == "-" {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut v)
-            .map(|_| v)
-            .map_err(|e| {
-                crate::sys::Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO))
-            })
+        crate::sys::read_fd_max(crate::sys::stdin_fd(), FILES0_MAX)
     } else {
-        crate::sys::open_read(list).and_then(|f| {
-            let mut v = Vec::new();
-            std::io::Read::read_to_end(&mut &f, &mut v)
-                .map(|_| v)
-                .map_err(|e| {
-                    crate::sys::Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO))
-                })
-        })
+        crate::sys::open_read(list)
+            .and_then(|f| crate::sys::read_fd_max(rustix::fd::AsFd::as_fd(&f), FILES0_MAX))
     };
     let name: &[u8] = if list == "-" {
         b"(standard input)"
     } else {
         list.as_bytes()
     };
-    let mut q = Vec::new();
-    quote_into(&mut q, name, utf8);
     let data = match data {
-        Ok(d) => d,
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            const _: () = assert!(FILES0_MAX == 64 << 20);
+            say(
+                "%q: a list of start points larger than 64 MiB (chperms' limit)",
+                &[name],
+            );
+            find.status = 1;
+            return;
+        }
         Err(e) => {
-            message(&[
-                b"cannot open ",
-                &q,
-                b" for reading: ",
-                crate::sys::errno_text(e).as_bytes(),
-            ]);
+            say(
+                "cannot open %q for reading: %s",
+                &[name, crate::sys::errno_text(e).as_bytes()],
+            );
             find.status = 1;
             return;
         }
@@ -310,7 +306,7 @@ fn files0_from(find: &mut eval::Find<'_>, list: &str, utf8: bool) {
             find.flush();
             let mut pos = Vec::new();
             crate::fmt_time::push_num(&mut pos, k as i64 + 1, 1, b'0');
-            message(&[&q, b":", &pos, b": invalid zero-length file name"]);
+            say("%q:%s: invalid zero-length file name", &[name, &pos]);
             find.status = 1;
             continue;
         }

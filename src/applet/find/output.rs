@@ -9,6 +9,7 @@ use crate::fmt_quote::{FdSink, Sink};
 use crate::sys::{self, Errno};
 use rustix::fd::{AsFd, OwnedFd};
 use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The first stream: standard output.
 pub(super) const STDOUT: usize = 0;
@@ -74,7 +75,7 @@ impl Outputs {
 
     /// Appends to stream `k` through `f`, writing out when a chunk is full.
     /// A write error is returned once, to be reported by the caller.
-    pub fn with(&mut self, k: usize, f: impl FnOnce(&mut dyn Sink)) -> WriteResult {
+    pub fn with(&mut self, k: usize, f: &mut dyn FnMut(&mut dyn Sink)) -> WriteResult {
         let s = &mut self.streams[k];
         if s.failed {
             return WriteResult::Ok;
@@ -148,6 +149,7 @@ impl Stream {
 /// Appends `s` quoted as GNU find quotes file names in messages (gnulib's
 /// `locale` style): between `'` and `'` (`‘` and `’` in a UTF-8 locale),
 /// with C escapes (`\n`, `\\`, `\'`, `\ooo`) for what is not printable.
+#[inline(never)]
 pub(super) fn quote_into(out: &mut Vec<u8>, s: &[u8], utf8: bool) {
     let (open, close): (&[u8], &[u8]) = if utf8 {
         ("\u{2018}".as_bytes(), "\u{2019}".as_bytes())
@@ -218,12 +220,47 @@ fn utf8_len(s: &[u8]) -> usize {
     }
 }
 
-/// Writes `find: ` and the pieces as one line on stderr.
-pub(super) fn message(pieces: &[&[u8]]) {
-    let mut line = b"find: ".to_vec();
-    for p in pieces {
-        line.extend_from_slice(p);
+/// Messages quote names for a UTF-8 locale (set once, at start).
+static UTF8: AtomicBool = AtomicBool::new(false);
+
+/// Sets whether messages quote for a UTF-8 locale.
+pub(super) fn set_utf8(on: bool) {
+    UTF8.store(on, Ordering::Relaxed);
+}
+
+/// Whether the locale is UTF-8.
+pub(super) fn utf8() -> bool {
+    UTF8.load(Ordering::Relaxed)
+}
+
+/// Appends `template` with each `%s` replaced by the next of `args` as it
+/// is, each `%q` by the next quoted as GNU quotes names, `%%` by `%`: the
+/// messages read like GNU's own message ids.
+pub(super) fn expand(out: &mut Vec<u8>, template: &str, args: &[&[u8]]) {
+    let t = template.as_bytes();
+    let mut next = args.iter();
+    let mut i = 0;
+    while i < t.len() {
+        if t[i] == b'%' && i + 1 < t.len() {
+            i += 2;
+            match t[i - 1] {
+                b's' => out.extend_from_slice(next.next().copied().unwrap_or_default()),
+                b'q' => quote_into(out, next.next().copied().unwrap_or_default(), utf8()),
+                c => out.push(c),
+            }
+        } else {
+            out.push(t[i]);
+            i += 1;
+        }
     }
+}
+
+/// Writes `find: ` and the expanded `template` (see [`expand`]) as one line
+/// on stderr.
+#[inline(never)]
+pub(super) fn say(template: &str, args: &[&[u8]]) {
+    let mut line = b"find: ".to_vec();
+    expand(&mut line, template, args);
     line.push(b'\n');
     let _ = sys::write_all(sys::stderr_fd(), &line);
 }

@@ -10,7 +10,7 @@ use super::args;
 use super::date;
 use super::expr::{Follow, Kids, Node, NumField, Program, TimeField};
 use super::glob::{fnmatch, Fold};
-use super::output::{message, quote_into, Outputs};
+use super::output::{say, Outputs};
 use super::primary::Primary;
 use super::printf;
 use super::regex::{self, Dialect};
@@ -125,9 +125,9 @@ pub(super) fn parse<'a>(
         let r = p.comma()?;
         if let Some(&t) = args.get(p.pos) {
             if t == ")" {
-                fail(&[b"you have too many ')'"]);
+                fail("you have too many ')'", &[]);
             } else {
-                fail(&[b"paths must precede expression: `", t.as_bytes(), b"'"]);
+                fail("paths must precede expression: `%s'", &[t.as_bytes()]);
             }
             return Err(Stop::Bad(Bad));
         }
@@ -143,19 +143,21 @@ pub(super) fn parse<'a>(
         Some(r) => r,
     };
     if p.has_delete && p.has_prune && !p.explicit_depth {
-        fail(&[b"The -delete action automatically turns on -depth, but -prune does nothing when -depth is in effect.  If you want to carry on anyway, just explicitly use the -depth option."]);
+        fail("The -delete action automatically turns on -depth, but -prune does nothing when -depth is in effect.  If you want to carry on anyway, just explicitly use the -depth option.", &[]);
         return Err(Stop::Bad(Bad));
     }
     Ok(p.prog)
 }
 
-/// Prints `find: ` and the pieces; returns [`Bad`] for `?`.
-pub(super) fn fail(pieces: &[&[u8]]) -> Bad {
-    message(pieces);
+/// Says `template` (see [`say`]); returns [`Bad`] for `?`.
+#[inline(never)]
+pub(super) fn fail(template: &str, args: &[&[u8]]) -> Bad {
+    say(template, args);
     Bad
 }
 
 impl<'a> Parser<'a, '_> {
+    #[inline(never)]
     fn add(&mut self, n: Node<'a>) -> usize {
         self.prog.nodes.push(n);
         self.prog.nodes.len() - 1
@@ -167,12 +169,6 @@ impl<'a> Parser<'a, '_> {
         let len = kids.len();
         self.prog.kids.extend(kids);
         self.add(make(Kids { start, len }))
-    }
-
-    fn quoted(&self, s: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        quote_into(&mut v, s, self.ctx.utf8);
-        v
     }
 
     fn peek(&self) -> Option<&'a str> {
@@ -187,7 +183,7 @@ impl<'a> Parser<'a, '_> {
         while self.peek() == Some(",") {
             self.pos += 1;
             let Some(r) = self.or()? else {
-                return Err(fail(&[b"expected an expression after ','"]).into());
+                return Err(fail("expected an expression after ','", &[]).into());
             };
             // GNU checks the left side of `,` after reading its right.
             if missing_lhs {
@@ -260,7 +256,7 @@ impl<'a> Parser<'a, '_> {
             "!" | "-not" | "(" => {
                 if self.nesting >= MAX_EXPR_NESTING {
                     const _: () = assert!(MAX_EXPR_NESTING == 256);
-                    return Err(fail(&[b"the expression nests `(' and `!' deeper than 256 levels (chperms' limit); simplify it"]).into());
+                    return Err(fail("the expression nests `(' and `!' deeper than 256 levels (chperms' limit); simplify it", &[]).into());
                 }
                 self.nesting += 1;
                 let r = if t == "(" {
@@ -284,13 +280,18 @@ impl<'a> Parser<'a, '_> {
 
     fn group(&mut self) -> Result<Option<usize>, Stop> {
         if self.peek() == Some(")") {
-            return Err(fail(&[b"invalid expression; empty parentheses are not allowed."]).into());
+            return Err(fail(
+                "invalid expression; empty parentheses are not allowed.",
+                &[],
+            )
+            .into());
         }
         let e = self.comma()?;
         if self.peek() != Some(")") {
-            return Err(fail(&[
-                b"invalid expression; I was expecting to find a ')' somewhere but did not see one.",
-            ])
+            return Err(fail(
+                "invalid expression; I was expecting to find a ')' somewhere but did not see one.",
+                &[],
+            )
             .into());
         }
         self.pos += 1;
@@ -298,49 +299,39 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// The next argument of primary `t`, or GNU's "missing argument".
+    #[inline(never)]
     fn arg(&mut self, t: &str) -> Result<&'a str, Bad> {
         match self.peek() {
             Some(v) => {
                 self.pos += 1;
                 Ok(v)
             }
-            None => Err(fail(&[b"missing argument to `", t.as_bytes(), b"'"])),
+            None => Err(fail("missing argument to `%s'", &[t.as_bytes()])),
         }
     }
 
     /// GNU's generic refusal of an argument.
     fn invalid(&self, v: &str, t: &str) -> Bad {
-        fail(&[
-            b"invalid argument `",
-            v.as_bytes(),
-            b"' to `",
-            t.as_bytes(),
-            b"'",
-        ])
+        fail(
+            "invalid argument `%s' to `%s'",
+            &[v.as_bytes(), t.as_bytes()],
+        )
     }
 
     /// Parses one primary named `t`.
     fn primary(&mut self, t: &'a str) -> Result<usize, Stop> {
         if !looks_like_expression(t) {
-            return Err(fail(&[b"paths must precede expression: `", t.as_bytes(), b"'"]).into());
+            return Err(fail("paths must precede expression: `%s'", &[t.as_bytes()]).into());
         }
         if t.len() == 8 && t.starts_with("-newer") {
             return Ok(self.newer_xy(t)?);
         }
         let Some(p) = Primary::named(t) else {
-            return Err(fail(&[b"unknown predicate `", t.as_bytes(), b"'"]).into());
+            return Err(fail("unknown predicate `%s'", &[t.as_bytes()]).into());
         };
         if p.is_option() {
             if let Some(first) = self.first_test.filter(|_| self.warnings) {
-                message(&[
-                    b"warning: you have specified the global option ",
-                    t.as_bytes(),
-                    b" after the argument ",
-                    first.as_bytes(),
-                    b", but global options are not positional, i.e., ",
-                    t.as_bytes(),
-                    b" affects tests specified before it as well as those specified after it.  Please specify global options before other arguments.",
-                ]);
+                say("warning: you have specified the global option %s after the argument %s, but global options are not positional, i.e., %s affects tests specified before it as well as those specified after it.  Please specify global options before other arguments.", &[t.as_bytes(), first.as_bytes(), t.as_bytes()]);
             }
         } else if !p.is_positional() && self.first_test.is_none() {
             self.first_test = Some(t);
@@ -350,7 +341,7 @@ impl<'a> Parser<'a, '_> {
             Primary::Version => return Err(Stop::Info(Info::Version)),
             Primary::MaxDepth | Primary::MinDepth => {
                 let v = self.arg(t)?;
-                let n = args::depth_arg(v, t, self.ctx.utf8)?;
+                let n = args::depth_arg(v, t)?;
                 if p == Primary::MaxDepth {
                     self.prog.maxdepth = n;
                 } else {
@@ -360,7 +351,7 @@ impl<'a> Parser<'a, '_> {
             }
             Primary::Depth | Primary::DepthD => {
                 if p == Primary::DepthD && self.warnings {
-                    message(&[b"warning: the -d option is deprecated; please use -depth instead, because the latter is a POSIX-compliant feature."]);
+                    say("warning: the -d option is deprecated; please use -depth instead, because the latter is a POSIX-compliant feature.", &[]);
                 }
                 self.prog.depth_first = true;
                 self.explicit_depth = true;
@@ -393,14 +384,10 @@ impl<'a> Parser<'a, '_> {
             Primary::RegexType => {
                 let v = self.arg(t)?;
                 let Some(d) = Dialect::named(v) else {
-                    let q = self.quoted(v.as_bytes());
-                    return Err(fail(&[
-                        b"Unknown regular expression type ",
-                        &q,
-                        b"; valid types are ",
-                        &Dialect::list(self.ctx.utf8),
-                        b".",
-                    ])
+                    return Err(fail(
+                        "Unknown regular expression type %q; valid types are %s.",
+                        &[v.as_bytes(), &Dialect::list(self.ctx.utf8)],
+                    )
                     .into());
                 };
                 self.dialect = d;
@@ -414,19 +401,13 @@ impl<'a> Parser<'a, '_> {
             Primary::False => Node::Const(false),
             Primary::Name { fold } => {
                 let v = self.arg(t)?;
-                if self.warnings && v.contains('/') {
+                if self.warnings && v.as_bytes().contains(&b'/') {
                     let alt: &[u8] = if fold {
                         b"'-iwholename'"
                     } else {
                         b"'-wholename'"
                     };
-                    message(&[
-                        b"warning: '",
-                        t.as_bytes(),
-                        b"' matches against basenames only, but the given pattern contains a directory separator ('/'), thus the expression will evaluate to false all the time.  Did you mean ",
-                        alt,
-                        b"?",
-                    ]);
+                    say("warning: '%s' matches against basenames only, but the given pattern contains a directory separator ('/'), thus the expression will evaluate to false all the time.  Did you mean %s?", &[t.as_bytes(), alt]);
                 }
                 Node::Name(v.as_bytes(), self.fold(fold))
             }
@@ -440,13 +421,10 @@ impl<'a> Parser<'a, '_> {
                         .iter()
                         .any(|s| fnmatch(v.as_bytes(), s.as_bytes(), mode));
                     if !feasible {
-                        message(&[
-                            b"warning: ",
-                            t.as_bytes(),
-                            b" ",
-                            v.as_bytes(),
-                            b" will not match anything because it ends with /.",
-                        ]);
+                        say(
+                            "warning: %s %s will not match anything because it ends with /.",
+                            &[t.as_bytes(), v.as_bytes()],
+                        );
                     }
                 }
                 Node::Path(v.as_bytes(), self.fold(fold))
@@ -462,12 +440,10 @@ impl<'a> Parser<'a, '_> {
                         Node::Regex(self.prog.regexes.len() - 1)
                     }
                     Err(e) => {
-                        return Err(fail(&[
-                            b"failed to compile regular expression '",
-                            v.as_bytes(),
-                            b"': ",
-                            e.text().as_bytes(),
-                        ])
+                        return Err(fail(
+                            "failed to compile regular expression '%s': %s",
+                            &[v.as_bytes(), e.text().as_bytes()],
+                        )
                         .into())
                     }
                 }
@@ -479,11 +455,11 @@ impl<'a> Parser<'a, '_> {
             }
             Primary::Perm => {
                 let v = self.arg(t)?;
-                args::perm(v, self.ctx.utf8)?
+                args::perm(v)?
             }
             Primary::User | Primary::Group => {
                 let v = self.arg(t)?;
-                let id = args::owner_arg(v, p == Primary::Group, self.ctx.utf8)?;
+                let id = args::owner_arg(v, p == Primary::Group)?;
                 let field = if p == Primary::Group {
                     NumField::Gid
                 } else {
@@ -532,7 +508,7 @@ impl<'a> Parser<'a, '_> {
                 match when::duration(number, DAY) {
                     Some(days) => Node::Used(cmp, days),
                     None => {
-                        return Err(fail(&[b"Invalid argument ", v.as_bytes(), b" to -used"]).into())
+                        return Err(fail("Invalid argument %s to -used", &[v.as_bytes()]).into())
                     }
                 }
             }
@@ -556,7 +532,9 @@ impl<'a> Parser<'a, '_> {
             Primary::FsType => Node::FsType(self.arg(t)?.as_bytes()),
             Primary::Context => {
                 self.arg(t)?;
-                return Err(fail(&[b"invalid predicate -context: SELinux is not enabled."]).into());
+                return Err(
+                    fail("invalid predicate -context: SELinux is not enabled.", &[]).into(),
+                );
             }
             Primary::Print | Primary::Print0 => {
                 self.has_action = true;
@@ -609,7 +587,7 @@ impl<'a> Parser<'a, '_> {
             }
             Primary::Exec(kind) => {
                 self.has_action = true;
-                let (exec, next) = args::exec_words(self.args, self.pos, t, kind, self.ctx.utf8)?;
+                let (exec, next) = args::exec_words(self.args, self.pos, t, kind)?;
                 self.pos = next;
                 self.prog.execs.push(exec);
                 Node::Exec(self.prog.execs.len() - 1)
@@ -630,10 +608,10 @@ impl<'a> Parser<'a, '_> {
     fn open(&mut self, path: &str) -> Result<usize, Bad> {
         match self.out.open(path) {
             Ok(k) => Ok(k),
-            Err(e) => {
-                let q = self.quoted(path.as_bytes());
-                Err(fail(&[&q, b": ", sys::errno_text(e).as_bytes()]))
-            }
+            Err(e) => Err(fail(
+                "%q: %s",
+                &[path.as_bytes(), sys::errno_text(e).as_bytes()],
+            )),
         }
     }
 
@@ -651,10 +629,7 @@ impl<'a> Parser<'a, '_> {
                 }
                 Ok(m)
             });
-        r.map_err(|e| {
-            let q = self.quoted(path.as_bytes());
-            fail(&[&q, b": ", sys::errno_text(e).as_bytes()])
-        })
+        r.map_err(|e| fail("%q: %s", &[path.as_bytes(), sys::errno_text(e).as_bytes()]))
     }
 
     /// `-newerXY REF`: X in `aBcm`, Y in `aBcmt` (`t`: a date).
@@ -664,8 +639,11 @@ impl<'a> Parser<'a, '_> {
         if x == b'B' || y == b'B' {
             // GNU find 4.9 on Linux has no birth times (it reads stat(2),
             // not statx), and says so.
-            message(&[b"This system does not provide a way to find the birth time of a file."]);
-            return Err(fail(&[b"invalid predicate `", b, b"'"]));
+            say(
+                "This system does not provide a way to find the birth time of a file.",
+                &[],
+            );
+            return Err(fail("invalid predicate `%s'", &[b]));
         }
         let field = |c: u8| match c {
             b'a' => Some(TimeField::Access),
@@ -674,11 +652,10 @@ impl<'a> Parser<'a, '_> {
             _ => None,
         };
         let (Some(fx), true) = (field(x), field(y).is_some() || y == b't') else {
-            return Err(fail(&[b"invalid predicate `", b, b"'"]));
+            return Err(fail("invalid predicate `%s'", &[b]));
         };
         let Some(v) = self.peek() else {
-            let q = self.quoted(b);
-            return Err(fail(&[b"The ", &q, b" test needs an argument"]));
+            return Err(fail("The %q test needs an argument", &[b]));
         };
         self.pos += 1;
         if self.first_test.is_none() {
@@ -688,12 +665,10 @@ impl<'a> Parser<'a, '_> {
             match date::parse_date(v, self.ctx.now) {
                 Some(r) => r,
                 None => {
-                    let q = self.quoted(v.as_bytes());
-                    return Err(fail(&[
-                        b"I cannot figure out how to interpret ",
-                        &q,
-                        b" as a date or time",
-                    ]));
+                    return Err(fail(
+                        "I cannot figure out how to interpret %q as a date or time",
+                        &[v.as_bytes()],
+                    ));
                 }
             }
         } else {
@@ -710,14 +685,13 @@ impl<'a> Parser<'a, '_> {
 
 /// GNU's error for a binary operator with nothing on its left.
 fn no_left(op: &str) -> Bad {
-    fail(&[
-        b"invalid expression; you have used a binary operator '",
-        op.as_bytes(),
-        b"' with nothing before it.",
-    ])
+    fail(
+        "invalid expression; you have used a binary operator '%s' with nothing before it.",
+        &[op.as_bytes()],
+    )
 }
 
 /// GNU's error for an operator with nothing on its right.
 fn no_right(op: &str) -> Bad {
-    fail(&[b"expected an expression after '", op.as_bytes(), b"'"])
+    fail("expected an expression after '%s'", &[op.as_bytes()])
 }

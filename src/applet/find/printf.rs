@@ -3,7 +3,7 @@
 //! printed as a C string (`%s`: the precision cuts, `0` and `+` do nothing)
 //! except `%d` (`%d`), `%m` (`%o`) and `%S` (`%g`), which honour all flags.
 
-use super::output::message;
+use super::output::say;
 use crate::fmt_quote::{escape, parse_spec, Spec};
 
 /// What a directive prints.
@@ -157,7 +157,7 @@ pub(super) fn parse(f: &[u8]) -> Result<Format, FatalFormat> {
         if c == b'\\' {
             match f.get(i) {
                 None => {
-                    message(&[b"warning: escape `\\' followed by nothing at all"]);
+                    say("warning: escape `\\' followed by nothing at all", &[]);
                     text.push(b'\\');
                 }
                 Some(b'c') => {
@@ -173,7 +173,7 @@ pub(super) fn parse(f: &[u8]) -> Result<Format, FatalFormat> {
                     None => {
                         let mut ch = [0; 4];
                         let ch = (e as char).encode_utf8(&mut ch);
-                        message(&[b"warning: unrecognized escape `\\", ch.as_bytes(), b"'"]);
+                        say("warning: unrecognized escape `\\%s'", &[ch.as_bytes()]);
                         text.extend_from_slice(&[b'\\', e]);
                         i += 1;
                     }
@@ -187,7 +187,7 @@ pub(super) fn parse(f: &[u8]) -> Result<Format, FatalFormat> {
         }
         let start = i - 1;
         if i >= f.len() {
-            message(&[b"error: % at end of format string"]);
+            say("error: %% at end of format string", &[]);
             return Err(FatalFormat);
         }
         // GNU takes the flags `-+ #`, then digits (a leading 0 among them
@@ -210,7 +210,7 @@ pub(super) fn parse(f: &[u8]) -> Result<Format, FatalFormat> {
         let Some(&conv) = f.get(j) else {
             // Flags and digits, then the end: an unrecognized directive
             // of nothing, printed as is.
-            message(&[b"warning: unrecognized format directive `%'"]);
+            say("warning: unrecognized format directive `%%'", &[]);
             text.extend_from_slice(&f[start..]);
             i = f.len();
             continue;
@@ -224,11 +224,10 @@ pub(super) fn parse(f: &[u8]) -> Result<Format, FatalFormat> {
         }
         if b"{[(".contains(&conv) {
             let d = [b'%', conv];
-            message(&[
-                b"error: the format directive `",
-                &d,
-                b"' is reserved for future use",
-            ]);
+            say(
+                "error: the format directive `%s' is reserved for future use",
+                &[&d],
+            );
             return Err(FatalFormat);
         }
         let two = b"ABCT".contains(&conv);
@@ -238,17 +237,15 @@ pub(super) fn parse(f: &[u8]) -> Result<Format, FatalFormat> {
             let mut ch = [0; 4];
             let ch = (conv as char).encode_utf8(&mut ch);
             if two {
-                message(&[
-                    b"warning: format directive `%",
-                    ch.as_bytes(),
-                    b"' should be followed by another character",
-                ]);
+                say(
+                    "warning: format directive `%%%s' should be followed by another character",
+                    &[ch.as_bytes()],
+                );
             } else {
-                message(&[
-                    b"warning: unrecognized format directive `%",
-                    ch.as_bytes(),
-                    b"'",
-                ]);
+                say(
+                    "warning: unrecognized format directive `%%%s'",
+                    &[ch.as_bytes()],
+                );
             }
             text.extend_from_slice(&f[start..=j]);
             i = j + 1;

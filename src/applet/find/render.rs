@@ -34,7 +34,7 @@ impl Find<'_> {
         for piece in &format.pieces {
             let (spec, field) = match piece {
                 Piece::Text(t) => {
-                    self.write(k, |s| s.put(t));
+                    self.write(k, &mut |s: &mut dyn Sink| s.put(t));
                     continue;
                 }
                 Piece::Stop => {
@@ -49,7 +49,7 @@ impl Find<'_> {
             }
             let value = self.value(field, spec, e);
             let mut fits = true;
-            self.write(k, |s: &mut dyn Sink| {
+            self.write(k, &mut |s: &mut dyn Sink| {
                 fits = match &value {
                     Value::Text(t) => pad_str(s, spec, t),
                     Value::Number(v, radix) => {
@@ -139,14 +139,11 @@ impl Find<'_> {
                     Value::Text(v)
                 }
                 Err(er) => {
-                    let q = self.quoted(e.path);
                     self.flush();
-                    super::output::message(&[
-                        b"getfilecon failed: ",
-                        &q,
-                        b": ",
-                        sys::errno_text(er).as_bytes(),
-                    ]);
+                    super::output::say(
+                        "getfilecon failed: %q: %s",
+                        &[e.path, sys::errno_text(er).as_bytes()],
+                    );
                     self.status = 1;
                     Value::Text(Vec::new())
                 }
@@ -196,7 +193,7 @@ impl Find<'_> {
             now: self.now.0,
         };
         ls::line(&mut line, &mut self.ls_widths, &l);
-        self.write(k, |s| s.put(&line));
+        self.write(k, &mut |s: &mut dyn Sink| s.put(&line));
     }
 }
 

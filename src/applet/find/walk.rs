@@ -148,11 +148,10 @@ impl Find<'_> {
             // The limit is spelled out in the text (no formatting).
             const _: () = assert!(MAX_DEPTH == 128);
             self.flush();
-            let q = self.quoted(path);
-            super::output::message(&[
-                &q,
-                b": directory nesting deeper than 128 levels; not entered",
-            ]);
+            super::output::say(
+                "%q: directory nesting deeper than 128 levels; not entered",
+                &[path],
+            );
             self.status = 1;
             return;
         }
@@ -216,15 +215,10 @@ impl Find<'_> {
             return false;
         };
         self.flush();
-        let this = self.quoted(path);
-        let other = self.quoted(&path[..len]);
-        super::output::message(&[
-            b"File system loop detected; ",
-            &this,
-            b" is part of the same file system loop as ",
-            &other,
-            b".",
-        ]);
+        super::output::say(
+            "File system loop detected; %q is part of the same file system loop as %q.",
+            &[path, &path[..len]],
+        );
         self.status = 1;
         true
     }

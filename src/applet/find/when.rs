@@ -135,102 +135,70 @@ pub(super) fn duration(arg: &str, unit: i64) -> Option<Timespec> {
 
 /// Reads a decimal number (`strtod`'s decimal form: sign, digits, a
 /// fraction, an exponent) and multiplies it by `unit`: (negative, whole
-/// seconds, nanoseconds). Digits past the twelfth decimal place are
-/// dropped (well below a nanosecond of a day).
+/// seconds, nanoseconds). Beyond 18 significant digits or the twelfth
+/// decimal place digits are dropped (far below a nanosecond of a day);
+/// beyond `i64` the result saturates.
 pub(super) fn scaled_decimal(s: &str, unit: i64) -> Option<(bool, i64, u32)> {
     let b = s.as_bytes();
-    let mut i = 0;
-    let negative = match b.first() {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
+    let (negative, mut i) = match b.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
     };
-    let mut int: i64 = 0;
-    let mut frac: u64 = 0;
-    // frac / 10^frac_digits is the fraction
-    let mut frac_digits: u32 = 0;
+    // The digits as one integer `mantissa` times 10^`exp10`.
+    let mut mantissa: u64 = 0;
+    let mut exp10: i32 = 0;
     let mut digits = 0;
-    while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-        int = int.saturating_mul(10).saturating_add(i64::from(c - b'0'));
-        i += 1;
-        digits += 1;
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-            if frac_digits < 12 {
-                frac = frac * 10 + u64::from(c - b'0');
-                frac_digits += 1;
-            }
-            i += 1;
+    let mut in_fraction = false;
+    while let Some(&c) = b.get(i) {
+        if c == b'.' && !in_fraction {
+            in_fraction = true;
+        } else if c.is_ascii_digit() {
             digits += 1;
+            if mantissa < 100_000_000_000_000_000 {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                exp10 -= i32::from(in_fraction);
+            } else {
+                exp10 += i32::from(!in_fraction);
+            }
+        } else {
+            break;
         }
+        i += 1;
     }
     if digits == 0 {
         return None;
     }
     if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        let (neg_exp, start) = match b.get(i) {
-            Some(b'-') => (true, i + 1),
-            Some(b'+') => (false, i + 1),
-            _ => (false, i),
-        };
-        let mut e: u32 = 0;
-        i = start;
-        while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-            e = e.saturating_mul(10).saturating_add(u32::from(c - b'0'));
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        // Move the decimal point: shift digits between int and frac.
-        for _ in 0..e.min(40) {
-            if neg_exp {
-                let d = (int % 10) as u64;
-                int /= 10;
-                if frac_digits < 12 {
-                    frac += d * 10u64.pow(frac_digits);
-                    frac_digits += 1;
-                } else {
-                    frac = frac / 10 + d * 10u64.pow(11);
-                }
-            } else {
-                let top = if frac_digits > 0 {
-                    frac_digits -= 1;
-                    let p = 10u64.pow(frac_digits);
-                    let d = frac / p;
-                    frac %= p;
-                    d as i64
-                } else {
-                    0
-                };
-                int = int.saturating_mul(10).saturating_add(top);
-            }
-        }
+        let rest = &s[i + 1..];
+        let e: i32 = rest.strip_prefix('+').unwrap_or(rest).parse().ok()?;
+        exp10 = exp10.saturating_add(e);
+        i = b.len();
     }
     if i != b.len() {
         return None;
     }
-    let secs = int.saturating_mul(unit);
-    // frac * unit / 10^frac_digits, split into seconds and nanoseconds.
-    let scaled = frac * unit as u64;
-    let den = 10u64.pow(frac_digits);
-    let extra = (scaled / den) as i64;
+    while exp10 < -12 {
+        mantissa /= 10;
+        exp10 += 1;
+    }
+    while exp10 > 0 && mantissa != 0 {
+        mantissa = mantissa.saturating_mul(10);
+        exp10 -= 1;
+    }
+    // value * unit = mantissa * unit / den, den <= 10^12.
+    let den = 10u64.pow(exp10.unsigned_abs());
+    let unit = unit as u64;
+    let secs = (mantissa / den).saturating_mul(unit);
+    let scaled = (mantissa % den) * unit;
+    let secs = secs.saturating_add(scaled / den);
     let rem = scaled % den;
-    let nanos = if frac_digits <= 9 {
-        rem * 10u64.pow(9 - frac_digits)
+    let nanos = if den >= 1_000_000_000 {
+        rem / (den / 1_000_000_000)
     } else {
-        rem / 10u64.pow(frac_digits - 9)
+        rem * (1_000_000_000 / den)
     };
-    Some((negative, secs.saturating_add(extra), nanos as u32))
+    Some((negative, secs.min(i64::MAX as u64) as i64, nanos as u32))
 }
 
 /// The start of today in local time (`-daystart`): GNU takes the time
