@@ -76,10 +76,6 @@ pub const PRINTF_INT_MAX: usize = i32::MAX as usize;
 /// Beyond, GNU's "Regular expression too big".
 pub const REGEX_MAX_INSNS: usize = 4096;
 
-/// Most steps the search for a `-regex` with back-references (`\1`) may take
-/// on one path; beyond, the path is reported and counted as not matching.
-pub const REGEX_BACKTRACK_STEPS: usize = 1_000_000;
-
 /// Largest list of start points `find -files0-from` reads (it is held in
 /// memory while the walk runs).
 pub const FILES0_MAX: usize = 64 << 20;

@@ -247,21 +247,25 @@ pub(super) enum Class {
 impl Class {
     /// The class `[:name:]` names.
     pub fn named(name: &[u8]) -> Option<Class> {
-        Some(match name {
-            b"alpha" => Class::Alpha,
-            b"digit" => Class::Digit,
-            b"alnum" => Class::Alnum,
-            b"upper" => Class::Upper,
-            b"lower" => Class::Lower,
-            b"space" => Class::Space,
-            b"punct" => Class::Punct,
-            b"xdigit" => Class::Xdigit,
-            b"blank" => Class::Blank,
-            b"cntrl" => Class::Cntrl,
-            b"print" => Class::Print,
-            b"graph" => Class::Graph,
-            _ => return None,
-        })
+        const NAMES: [&[u8]; 12] = [
+            b"alpha", b"digit", b"alnum", b"upper", b"lower", b"space", b"punct", b"xdigit",
+            b"blank", b"cntrl", b"print", b"graph",
+        ];
+        const CLASSES: [Class; 12] = [
+            Class::Alpha,
+            Class::Digit,
+            Class::Alnum,
+            Class::Upper,
+            Class::Lower,
+            Class::Space,
+            Class::Punct,
+            Class::Xdigit,
+            Class::Blank,
+            Class::Cntrl,
+            Class::Print,
+            Class::Graph,
+        ];
+        NAMES.iter().position(|n| *n == name).map(|k| CLASSES[k])
     }
 
     /// Whether unit `c` is in the class: ASCII as C's `<ctype.h>`; other

@@ -49,13 +49,10 @@ fn left(out: &mut Vec<u8>, text: &[u8], width: &mut usize) {
     *width = (*width).max(text.len());
 }
 
-fn decimal(v: u64) -> Vec<u8> {
+/// `v` in decimal.
+pub(super) fn decimal(v: u64) -> Vec<u8> {
     let mut s = Vec::new();
-    fmt_time::push_num(&mut s, v as i64, 1, b'0');
-    if v > i64::MAX as u64 {
-        // push_num is signed; large inode numbers print unsigned.
-        s = v.to_string().into_bytes();
-    }
+    crate::fmt_quote::pad_num(&mut s, &Default::default(), i128::from(v), 10, false);
     s
 }
 

@@ -32,41 +32,28 @@ use parse::{looks_like_expression, Info, Stop};
 
 const HELP: &str = "\
 Usage: find [-H] [-L] [-P] [-Olevel] [-D debugopts] [path...] [expression]
-Search directory trees (GNU findutils 4.9 compatible).
-
-Default path is the current directory; default expression is -print.
-Expression may consist of: operators, options, tests, and actions.
+Search directory trees (GNU findutils 4.9 compatible). Default path: .;
+default expression: -print.
 
 Operators (decreasing precedence; -and is implicit where no others are given):
-      ( EXPR )   ! EXPR   -not EXPR   EXPR1 -a EXPR2   EXPR1 -and EXPR2
-      EXPR1 -o EXPR2   EXPR1 -or EXPR2   EXPR1 , EXPR2
-
-Positional options (always true):
-      -daystart -follow -nowarn -regextype -warn
-
-Normal options (always true, specified before other expressions):
-      -depth -files0-from FILE -maxdepth LEVELS -mindepth LEVELS
-       -mount -noleaf -xdev -ignore_readdir_race -noignore_readdir_race
-
+  ( EXPR )  ! EXPR  -not EXPR  EXPR1 -a EXPR2  -and  EXPR1 -o EXPR2  -or  ,
+Positional options: -daystart -follow -nowarn -regextype TYPE -warn
+Normal options: -depth -files0-from FILE -maxdepth N -mindepth N -mount
+  -noleaf -xdev -ignore_readdir_race -noignore_readdir_race
 Tests (N can be +N or -N or N):
-      -amin N -anewer FILE -atime N -cmin N -cnewer FILE -ctime N -empty
-      -false -fstype TYPE -gid N -group NAME -ilname PATTERN -iname PATTERN
-      -inum N -iwholename PATTERN -iregex PATTERN -links N -lname PATTERN
-      -mmin N -mtime N -name PATTERN -newer FILE -newerXY REF -nouser
-      -nogroup -path PATTERN -perm [-/]MODE -regex PATTERN -readable
-      -writable -executable -wholename PATTERN -samefile FILE
-      -size N[bcwkMG] -true -type [bcdpfls] -uid N -used N -user NAME
-      -xtype [bcdpfls]
-
-Actions:
-      -delete -print0 -printf FORMAT -fprintf FILE FORMAT -print
-      -fprint0 FILE -fprint FILE -ls -fls FILE -prune -quit
-      -exec COMMAND ; -exec COMMAND {} + -ok COMMAND ;
-      -execdir COMMAND ; -execdir COMMAND {} + -okdir COMMAND ;
-
--printf directives: %p %P %f %h %H %d %m %M %u %U %g %G %s %k %b %i %n %l
-%y %Y %F %D %S %Z %a %c %t %% and %Ak %Ck %Tk (k: a strftime letter, @ or
-+); escapes \\n \\t \\0 \\\\ \\a \\b \\f \\r \\v \\NNN, and \\c to stop.
+  -amin N -anewer FILE -atime N -cmin N -cnewer FILE -ctime N -empty -false
+  -fstype TYPE -gid N -group NAME -ilname PAT -iname PAT -inum N
+  -iwholename PAT -iregex RE -links N -lname PAT -mmin N -mtime N -name PAT
+  -newer FILE -newerXY REF -nouser -nogroup -path PAT -perm [-/]MODE
+  -regex RE -readable -writable -executable -wholename PAT -samefile FILE
+  -size N[bcwkMG] -true -type [bcdpfls] -uid N -used N -user NAME
+  -xtype [bcdpfls]
+Actions: -delete -print0 -printf FORMAT -fprintf FILE FORMAT -print
+  -fprint0 FILE -fprint FILE -ls -fls FILE -prune -quit
+  -exec COMMAND ; -exec COMMAND {} + -ok COMMAND ;
+  -execdir COMMAND ; -execdir COMMAND {} + -okdir COMMAND ;
+-printf: %p %P %f %h %H %d %m %M %u %U %g %G %s %k %b %i %n %l %y %Y %F %D
+  %S %Z %a %c %t %% %Ak %Ck %Tk (k: strftime letter, @ or +); \\n \\t \\NNN \\c
 
 Examples:
   find /srv -xdev -type d -perm -o+w -printf '%m %u:%g %p\\n'
@@ -74,22 +61,15 @@ Examples:
   find /srv/site.org/web/tmp -mindepth 1 -mtime +7 -delete
 
 Deviations from GNU find 4.9:
-  -context is refused (as GNU does without SELinux); %Z prints the
-  security.selinux attribute. -D and -O are accepted and ignored.
-  -regex uses the C library's regcomp: the default (findutils-default) and
-  emacs syntax are translated to basic syntax with GNU extensions; on
-  musl, posix-basic/posix-extended also take musl's extensions (\\d, \\t)
-  and back-references only in basic syntax.
-  -newermt and -newerXt read ISO dates, @SECONDS, month names, HH:MM[:SS],
-  zones (UTC, Z, +HHMM), now/today/yesterday/tomorrow and 'N units ago',
-  not every form of GNU's parse_datetime.
-  Directories more than 128 levels below a start point are reported and
-  not entered; ( and ! nest at most 256 deep.
-  Names are never quoted for a terminal. Users and groups come from
-  /etc/passwd and /etc/group only (no NSS).
-  A UTF-8 locale (LC_ALL, LC_CTYPE or LANG) makes names characters for
-  -name/-iname/-path and quoting; case folding and [:classes:] then use
-  Rust's Unicode tables, which may differ from glibc's for a few letters.
+  -context is refused (as GNU without SELinux); -D and -O are ignored.
+  -regex: chperms' own engine with GNU's dialects and messages.
+  -newerXt dates: ISO dates and times, @SECONDS, zones (Z, UTC, +HHMM),
+  now/today/yesterday/tomorrow, N units ago; no month names.
+  More than 128 directory levels below a start point are not entered;
+  ( and ! nest at most 256 deep. Names are never quoted for a terminal.
+  Users and groups come from /etc/passwd and /etc/group only.
+  In a UTF-8 locale (LC_ALL/LC_CTYPE/LANG) names match as characters;
+  beyond ASCII [:classes:] are approximated from letter case.
   As GNU find 4.9 on Linux: no birth times (-newerB* refused, %B empty).
 ";
 
@@ -112,22 +92,10 @@ fn locale_is_utf8() -> bool {
     false
 }
 
-/// The debug flags `-D` knows (GNU's list; they are accepted and ignored).
-const DEBUG_FLAGS: [&str; 9] = [
-    "exec", "opt", "rates", "search", "stat", "time", "tree", "all", "help",
-];
-
-const DEBUG_HELP: &str = "\
-Valid arguments for -D:
-exec       Show diagnostic information relating to -exec, -execdir, -ok and -okdir
-opt        Show diagnostic information relating to optimisation
-rates      Indicate how often each predicate succeeded
-search     Navigate the directory tree verbosely
-stat       Trace calls to stat(2) and lstat(2)
-time       Show diagnostic information relating to time-of-day and timestamp comparisons
-tree       Display the expression tree
-all        Set all of the debug flags (but help)
-help       Explain the various -D options
+/// `-D help`: GNU's flags; chperms accepts them and prints no debugging.
+const DEBUG_HELP: &str = "Valid arguments for -D:
+exec opt rates search stat time tree all help
+(chperms find accepts them and prints no diagnostics)
 ";
 
 /// What the leading options decided, or how `main` must end.
@@ -161,14 +129,10 @@ fn leading_options(args: &[&str]) -> Leading {
                     );
                     return Leading::Exit(1);
                 };
+                // Debug flags are accepted and ignored (no diagnostics).
                 if flags.split(',').any(|f| f == "help") {
                     print!("{DEBUG_HELP}");
                     return Leading::Exit(0);
-                }
-                if flags.split(',').any(|f| !DEBUG_FLAGS.contains(&f)) {
-                    // GNU names the text up to the first comma.
-                    let first = flags.split(',').next().unwrap_or(flags);
-                    say("Ignoring unrecognised debug flag '%s'", &[first.as_bytes()]);
                 }
             }
             a if a.starts_with("-O") => {

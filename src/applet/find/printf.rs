@@ -315,64 +315,63 @@ pub(super) fn sparseness(body: &mut Vec<u8>, sp: &Spec, blocks: i64, size: i64) 
 
 /// C's `%g` of the non-negative ratio `num / den` with `prec` significant
 /// digits (`#`: keep trailing zeros), by long division in 64 bits (both
-/// sides are first scaled below 2^59, far more precision than %g shows).
+/// sides are first scaled below 2^59, far more precision than %g shows);
+/// an exact tie rounds to even, as C's does for an exact binary value.
 fn g_format(out: &mut Vec<u8>, mut num: u64, mut den: u64, prec: usize, keep_zeros: bool) {
     while num >= 1 << 59 || den >= 1 << 59 {
         num >>= 1;
         den = (den >> 1).max(1);
     }
-    if num == 0 {
-        out.push(b'0');
-        if keep_zeros && prec > 1 {
-            out.push(b'.');
-            out.resize(out.len() + prec - 1, b'0');
-        }
-        return;
-    }
-    // Significant digits, most significant first, and the decimal exponent
-    // of the first one.
-    let mut digits: Vec<u8> = Vec::with_capacity(prec + 1);
-    let int = num / den;
+    // The significant digits, most significant first; `exp` is the power
+    // of ten of the first.
+    let mut digits = [0u8; 64];
+    let mut n = 0;
+    let mut int = num / den;
     let mut rem = num % den;
-    let mut exp: i32;
-    if int > 0 {
-        let mut v = int;
-        let mut rev = Vec::new();
-        while v > 0 {
-            rev.push((v % 10) as u8);
-            v /= 10;
-        }
-        exp = rev.len() as i32 - 1;
-        digits.extend(rev.iter().rev());
-    } else {
-        exp = -1;
+    let mut reversed = [0u8; 20];
+    while int > 0 {
+        reversed[n] = (int % 10) as u8;
+        int /= 10;
+        n += 1;
+    }
+    let mut exp = n as i32 - 1;
+    for k in 0..n {
+        digits[k] = reversed[n - 1 - k];
+    }
+    if n == 0 && rem != 0 {
+        // Below 1: skip the zeros after the point.
         loop {
             rem *= 10;
             let d = (rem / den) as u8;
             rem %= den;
             if d != 0 {
-                digits.push(d);
+                digits[0] = d;
+                n = 1;
                 break;
             }
             exp -= 1;
         }
     }
-    while digits.len() <= prec {
-        rem *= 10;
-        digits.push((rem / den) as u8);
-        rem %= den;
+    if n == 0 {
+        // The value is 0.
+        exp = 0;
+        n = 1;
     }
-    // Round at `prec` digits, half to even on an exact tie.
-    let next = digits.pop().unwrap_or(0);
-    digits.truncate(prec);
-    let round_up =
-        next > 5 || (next == 5 && (rem != 0 || digits.last().is_some_and(|d| d % 2 == 1)));
-    if round_up {
-        let mut k = digits.len();
+    while n <= prec {
+        rem *= 10;
+        digits[n] = (rem / den) as u8;
+        rem %= den;
+        n += 1;
+    }
+    let next = digits[prec];
+    let rest = rem != 0 || digits[prec + 1..n].iter().any(|&d| d != 0);
+    if next > 5 || (next == 5 && (rest || digits[prec - 1] % 2 == 1)) {
+        let mut k = prec;
         loop {
             if k == 0 {
-                digits.insert(0, 1);
-                digits.truncate(prec);
+                // 9.99 rounded up to 10.0: one more digit in front.
+                digits.copy_within(0..prec - 1, 1);
+                digits[0] = 1;
                 exp += 1;
                 break;
             }
@@ -385,36 +384,39 @@ fn g_format(out: &mut Vec<u8>, mut num: u64, mut den: u64, prec: usize, keep_zer
             }
         }
     }
-    let text: Vec<u8> = digits.iter().map(|d| b'0' + d).collect();
-    let use_exp = exp < -4 || exp >= prec as i32;
-    let mut mantissa = Vec::new();
-    if use_exp {
-        mantissa.push(text[0]);
-        mantissa.push(b'.');
-        mantissa.extend_from_slice(&text[1..]);
-    } else if exp >= 0 {
-        let int_len = exp as usize + 1;
-        mantissa.extend_from_slice(&text[..int_len]);
-        mantissa.push(b'.');
-        mantissa.extend_from_slice(&text[int_len..]);
+    let scientific = exp < -4 || exp >= prec as i32;
+    // Digits up to the point are always printed; trailing zeros after it
+    // go unless `#`.
+    let whole = if scientific {
+        1
     } else {
-        mantissa.extend_from_slice(b"0.");
-        mantissa.resize(mantissa.len() + (-exp - 1) as usize, b'0');
-        mantissa.extend_from_slice(&text);
-    }
+        (exp + 1).max(0) as usize
+    };
+    let mut last = prec;
     if !keep_zeros {
-        while mantissa.last() == Some(&b'0') {
-            mantissa.pop();
-        }
-        if mantissa.last() == Some(&b'.') {
-            mantissa.pop();
+        while last > whole.max(1) && digits[last - 1] == 0 {
+            last -= 1;
         }
     }
-    out.extend_from_slice(&mantissa);
-    if use_exp {
-        out.push(b'e');
-        out.push(if exp < 0 { b'-' } else { b'+' });
+    let ascii = |d: &u8| b'0' + d;
+    if scientific {
+        out.push(ascii(&digits[0]));
+        if last > 1 {
+            out.push(b'.');
+            out.extend(digits[1..last].iter().map(ascii));
+        }
+        out.extend_from_slice(if exp < 0 { b"e-" } else { b"e+" });
         crate::fmt_time::push_num(out, i64::from(exp.unsigned_abs()), 2, b'0');
+    } else if exp >= 0 {
+        out.extend(digits[..whole].iter().map(ascii));
+        if last > whole {
+            out.push(b'.');
+            out.extend(digits[whole..last].iter().map(ascii));
+        }
+    } else {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + (-exp - 1) as usize, b'0');
+        out.extend(digits[..last].iter().map(ascii));
     }
 }
 
@@ -452,6 +454,11 @@ mod tests {
         assert_eq!(g(1, 100_000, 6), "1e-05");
         assert_eq!(g(2, 3, 2), "0.67");
         assert_eq!(g(5, 2, 1), "2");
+        assert_eq!(g(0, 1, 6), "0");
+        assert_eq!(g(9_999_995, 10, 6), "1e+06");
+        let mut v = Vec::new();
+        g_format(&mut v, 0, 1, 6, true);
+        assert_eq!(v, b"0.00000");
     }
 
     #[test]

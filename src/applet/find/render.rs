@@ -198,13 +198,7 @@ impl Find<'_> {
 }
 
 fn decimal(v: u64) -> Value {
-    let mut t = Vec::new();
-    if v > i64::MAX as u64 {
-        t.extend_from_slice(v.to_string().as_bytes());
-    } else {
-        fmt_time::push_num(&mut t, v as i64, 1, b'0');
-    }
-    Value::Text(t)
+    Value::Text(ls::decimal(v))
 }
 
 /// GNU's letters for file types (`U` for unknown).

@@ -135,70 +135,81 @@ pub(super) fn duration(arg: &str, unit: i64) -> Option<Timespec> {
 
 /// Reads a decimal number (`strtod`'s decimal form: sign, digits, a
 /// fraction, an exponent) and multiplies it by `unit`: (negative, whole
-/// seconds, nanoseconds). Beyond 18 significant digits or the twelfth
-/// decimal place digits are dropped (far below a nanosecond of a day);
-/// beyond `i64` the result saturates.
+/// seconds, nanoseconds). Fraction digits past the ninth are dropped (GNU's
+/// double has no more); beyond `i64` the result saturates.
 pub(super) fn scaled_decimal(s: &str, unit: i64) -> Option<(bool, i64, u32)> {
     let b = s.as_bytes();
-    let (negative, mut i) = match b.first() {
-        Some(b'-') => (true, 1),
-        Some(b'+') => (false, 1),
-        _ => (false, 0),
-    };
-    // The digits as one integer `mantissa` times 10^`exp10`.
-    let mut mantissa: u64 = 0;
-    let mut exp10: i32 = 0;
-    let mut digits = 0;
-    let mut in_fraction = false;
+    let negative = b.first() == Some(&b'-');
+    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    // The number as digits before the point (`whole`, saturating) and the
+    // first nine after it (`billionths`); an exponent moves the point.
+    let start = i;
+    let mut point = None;
     while let Some(&c) = b.get(i) {
-        if c == b'.' && !in_fraction {
-            in_fraction = true;
-        } else if c.is_ascii_digit() {
-            digits += 1;
-            if mantissa < 100_000_000_000_000_000 {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                exp10 -= i32::from(in_fraction);
-            } else {
-                exp10 += i32::from(!in_fraction);
-            }
-        } else {
+        if c == b'.' && point.is_none() {
+            point = Some(i);
+        } else if !c.is_ascii_digit() {
             break;
         }
         i += 1;
     }
-    if digits == 0 {
+    let mantissa = &b[start..i];
+    if mantissa.iter().all(|&c| c == b'.') {
         return None;
     }
+    let mut shift: i64 = 0;
     if matches!(b.get(i), Some(b'e' | b'E')) {
-        let rest = &s[i + 1..];
-        let e: i32 = rest.strip_prefix('+').unwrap_or(rest).parse().ok()?;
-        exp10 = exp10.saturating_add(e);
-        i = b.len();
+        let (sign, mut k) = match b.get(i + 1) {
+            Some(b'-') => (-1, i + 2),
+            Some(b'+') => (1, i + 2),
+            _ => (1, i + 1),
+        };
+        let from = k;
+        while let Some(&c) = b.get(k).filter(|c| c.is_ascii_digit()) {
+            shift = (shift * 10 + i64::from(c - b'0')).min(64);
+            k += 1;
+        }
+        if k == from {
+            return None;
+        }
+        shift *= sign;
+        i = k;
     }
     if i != b.len() {
         return None;
     }
-    while exp10 < -12 {
-        mantissa /= 10;
-        exp10 += 1;
-    }
-    while exp10 > 0 && mantissa != 0 {
-        mantissa = mantissa.saturating_mul(10);
-        exp10 -= 1;
-    }
-    // value * unit = mantissa * unit / den, den <= 10^12.
-    let den = 10u64.pow(exp10.unsigned_abs());
-    let unit = unit as u64;
-    let secs = (mantissa / den).saturating_mul(unit);
-    let scaled = (mantissa % den) * unit;
-    let secs = secs.saturating_add(scaled / den);
-    let rem = scaled % den;
-    let nanos = if den >= 1_000_000_000 {
-        rem / (den / 1_000_000_000)
-    } else {
-        rem * (1_000_000_000 / den)
+    // The written digits, and where the point falls among them once the
+    // exponent moved it: digits before index `point` are the whole part.
+    let digits: Vec<u8> = mantissa
+        .iter()
+        .filter(|c| c.is_ascii_digit())
+        .map(|c| c - b'0')
+        .collect();
+    let point = point.map_or(digits.len(), |p| p - start) as i64 + shift;
+    let digit = |k: i64| -> u64 {
+        usize::try_from(k)
+            .ok()
+            .and_then(|k| digits.get(k))
+            .map_or(0, |&d| u64::from(d))
     };
-    Some((negative, secs.min(i64::MAX as u64) as i64, nanos as u32))
+    let mut whole: u64 = 0;
+    for k in point - point.clamp(0, 40)..point {
+        whole = whole.saturating_mul(10).saturating_add(digit(k));
+    }
+    let mut billionths: u64 = 0;
+    for k in point..point + 9 {
+        billionths = billionths * 10 + digit(k);
+    }
+    let unit = unit as u64;
+    let scaled = billionths * unit;
+    let secs = whole
+        .saturating_mul(unit)
+        .saturating_add(scaled / 1_000_000_000);
+    Some((
+        negative,
+        secs.min(i64::MAX as u64) as i64,
+        (scaled % 1_000_000_000) as u32,
+    ))
 }
 
 /// The start of today in local time (`-daystart`): GNU takes the time
