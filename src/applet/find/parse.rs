@@ -142,6 +142,13 @@ pub(super) fn parse<'a>(
         }
         Some(r) => r,
     };
+    if p.has_delete && p.prog.follow == Follow::Always {
+        // GNU deletes through the links (the entries of the directory a link
+        // points to, anywhere); run as root over a tree its user can write,
+        // that is anything the user links to.
+        fail("-delete with -L or -follow would delete outside the tree, through symbolic links; refused (chperms)", &[]);
+        return Err(Stop::Bad(Bad));
+    }
     if p.has_delete && p.has_prune && !p.explicit_depth {
         fail("The -delete action automatically turns on -depth, but -prune does nothing when -depth is in effect.  If you want to carry on anyway, just explicitly use the -depth option.", &[]);
         return Err(Stop::Bad(Bad));
