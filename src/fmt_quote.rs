@@ -196,6 +196,21 @@ impl Sink for FdSink<'_> {
         self.spill();
     }
     fn fill(&mut self, byte: u8, mut count: usize) {
+        if count >= 2 * OUTPUT_CHUNK {
+            // Huge padding (a width of two billion): one chunk of `byte`,
+            // written again and again, instead of refilling a buffer.
+            self.flush();
+            let chunk = vec![byte; OUTPUT_CHUNK];
+            while count >= OUTPUT_CHUNK && self.error.is_none() {
+                if let Err(e) = sys::write_all(self.fd, &chunk) {
+                    self.error = Some(e);
+                }
+                count -= OUTPUT_CHUNK;
+            }
+            if self.error.is_some() {
+                return;
+            }
+        }
         while count > 0 {
             let n = count.min(OUTPUT_CHUNK);
             self.buf.resize(self.buf.len() + n, byte);

@@ -392,3 +392,40 @@ fn delete_with_follow_is_refused_since_gnu_deletes_through_links() {
     );
     s.secret_untouched();
 }
+
+#[test]
+fn okdir_refuses_a_path_that_lets_the_tree_supply_the_command() {
+    // Defect 5's check, for -okdir too (it runs in the entry's directory).
+    let s = Scene::new("okdir-path");
+    let marker = s.td.join("pwned");
+    s.as_user(&format!(
+        "printf '#!/bin/sh\\nid -u > {}\\n' > web/app/data/wc && chmod 755 web/app/data/wc",
+        marker.display()
+    ));
+    let vh = s.vhost().to_string_lossy().into_owned();
+    for path in [".:/usr/bin:/bin", "/usr/bin::/bin", "web/app/data:/bin"] {
+        // Root answers "y": without the check, the user's wc would run.
+        let mut child = chperms()
+            .args(["find", &vh, "-name", "f", "-okdir", "wc", "-c", "{}", ";"])
+            .env("PATH", path)
+            .env("LC_ALL", "C")
+            .current_dir("/")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        if let Some(mut answers) = child.stdin.take() {
+            use std::io::Write;
+            let _ = answers.write_all(b"y\ny\ny\n");
+        }
+        let o = child.wait_with_output().expect("wait");
+        assert_eq!(code(&o), 1, "PATH={path}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("insecure in combination with the -okdir action of find"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!marker.exists(), "PATH={path}: the user's ./wc ran as root");
+    }
+}

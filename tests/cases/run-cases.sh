@@ -170,7 +170,7 @@ for file in $files; do
 			if [ $scratch = 1 ]; then
 				{
 					echo "--- scratch after the run:"
-					find scratch | LC_ALL=C sort
+					if [ -e scratch ]; then find scratch | LC_ALL=C sort; else echo "(scratch itself is gone)"; fi
 					for f in scratch/out*; do [ -f "$f" ] && { echo "--- $f:"; cat "$f"; }; done
 				} >> "$base.1"
 				rm -rf scratch
