@@ -107,7 +107,7 @@ def failure_message(rc, stderr, findings, binary):
     if rc in (126, 127):
         return (
             "%s: not found or not executable on the target (rc %d): install chperms "
-            "with the netserva.chperms.install role, or set binary: to its path. %s"
+            "with the netserva.chperms.chperms role, or set binary: to its path. %s"
             % (binary, rc, stderr.strip())
         ).strip()
     text = stderr.strip()

@@ -73,7 +73,7 @@ attributes:
 notes:
   - Runs through the connection's shell; become (sudo, su, doas) works as for M(ansible.builtin.raw).
   - The environment keyword is not supported.
-  - Install chperms first with the P(netserva.chperms.install#role) role.
+  - Install chperms first with the P(netserva.chperms.chperms#role) role.
 seealso:
   - module: ansible.builtin.raw
 author:
