@@ -250,6 +250,20 @@ fn bad_metrics_paths_stop_before_anything_changes() {
         assert!(err.contains("--metrics") && err.contains(says), "{err}");
         assert_eq!(common::snapshot(&root), before, "nothing changed");
     }
+    // The watcher's --check-config (run by init scripts before start) says it.
+    let o = run([
+        "watch",
+        "--check-config",
+        "--all",
+        "--root",
+        &root.display().to_string(),
+        "--user",
+        "chpv1",
+        "--metrics",
+        &t.join("nowhere/chperms.prom").display().to_string(),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("--metrics"), "{}", stderr(&o));
     // A directory whose path holds a symlink owned by a user is refused
     // (resolve's rule), as for --root.
     let real = t.join("real");
