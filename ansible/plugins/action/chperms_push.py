@@ -27,7 +27,8 @@ ARGUMENT_SPEC = {
 class ActionModule(ActionBase):
     """Copies one controller file to the target with raw shell only."""
 
-    TRANSFERS_FILES = True
+    # Our own temporary name beside DEST: no ~/.ansible/tmp directory to make and clean.
+    TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
     _supports_check_mode = True
 
