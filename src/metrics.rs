@@ -151,18 +151,20 @@ impl Metrics {
         if self.sink.is_none() {
             return;
         }
+        // The report's counts only grow during a sweep; saturating all the
+        // same, so that a caller resetting them can never wrap a figure.
         let (now, then) = (report.summary, run.summary);
         let kinds_now = self.kinds.get();
         let s = self.stats(tree);
         s.last = Summary {
-            checked: now.checked - then.checked,
-            changed: now.changed - then.changed,
-            drift: now.drift - then.drift,
-            refused: now.refused - then.refused,
-            errors: now.errors - then.errors,
+            checked: now.checked.saturating_sub(then.checked),
+            changed: now.changed.saturating_sub(then.changed),
+            drift: now.drift.saturating_sub(then.drift),
+            refused: now.refused.saturating_sub(then.refused),
+            errors: now.errors.saturating_sub(then.errors),
         };
         for (i, k) in s.drift_kinds.iter_mut().enumerate() {
-            *k = kinds_now[i] - run.kinds[i];
+            *k = kinds_now[i].saturating_sub(run.kinds[i]);
         }
         s.duration_us = run.started.elapsed().as_micros() as u64;
         s.ended_ms = std::time::SystemTime::now()
