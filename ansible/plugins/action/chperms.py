@@ -102,15 +102,16 @@ def path_diffs(findings):
     ]
 
 
-def failure_message(rc, stderr, findings, binary):
-    """What the operator reads when the task fails: chperms' own words."""
+def failure_message(rc, stderr, findings, binary, stray=()):
+    """What the operator reads when the task fails: chperms' own words
+    (from stdout when a tty, e.g. for sudo, merged stderr into it)."""
     if rc in (126, 127):
         return (
             "%s: not found or not executable on the target (rc %d): install chperms "
             "with the netserva.chperms.chperms role, or set binary: to its path. %s"
             % (binary, rc, stderr.strip())
         ).strip()
-    text = stderr.strip()
+    text = stderr.strip() or "\n".join(stray).strip()
     bad = [
         "%s: %s" % (f.get("path", ""), f.get("message") or f.get("kind", ""))
         for f in findings
@@ -143,7 +144,9 @@ class ActionModule(ActionBase):
         )
         argv = command_line(args, self._task.check_mode)
         cmd = " ".join(shlex.quote(a) for a in argv)
-        res = self._low_level_execute_command(cmd)
+        # Without become, no "sudoable" command: the ssh connection then asks
+        # for no tty (-tt), so chperms' stderr stays apart from its stdout.
+        res = self._low_level_execute_command(cmd, sudoable=bool(self._play_context.become))
         rc, stdout, stderr = res["rc"], res.get("stdout", ""), res.get("stderr", "")
         findings, summary, stray = parse_output(stdout)
         result.update(cmd=cmd, rc=rc, stderr=stderr, findings=findings, summary=summary or {})
@@ -152,7 +155,7 @@ class ActionModule(ActionBase):
         if rc == 1 or rc not in (0, 2) or summary is None:
             result["failed"] = True
             result["changed"] = bool(summary and summary.get("changed"))
-            result["msg"] = failure_message(rc, stderr, findings, args["binary"])
+            result["msg"] = failure_message(rc, stderr, findings, args["binary"], stray)
             return result
         # Said explicitly: Ansible fails any result whose rc is not 0, and
         # rc 2 (drift found) is a success for an audit or a preview.

@@ -43,8 +43,8 @@ class ActionModule(ActionBase):
         with open(src, "rb") as f:
             want = hashlib.sha256(f.read()).hexdigest()
         q = shlex.quote(dest)
-        res = self._low_level_execute_command(
-            "if [ -f %s ]; then sha256sum %s | cut -c1-64; stat -c %%a %s 2>/dev/null || echo; fi" % (q, q, q))
+        res = self._sh("if [ -f %s ]; then sha256sum %s | cut -c1-64; stat -c %%a %s 2>/dev/null || echo; fi"
+                       % (q, q, q))
         lines = res.get("stdout", "").split()
         have = lines[0] if lines else ""
         have_mode = lines[1] if len(lines) > 1 else ""
@@ -56,17 +56,22 @@ class ActionModule(ActionBase):
         result["changed"] = True
         if self._task.check_mode:
             return result
-        tmp = posixpath.join(posixpath.dirname(dest) or ".", ".%s.ansible-%d" % (posixpath.basename(dest), os.getpid()))
+        tmp = posixpath.join(posixpath.dirname(dest) or ".",
+                             ".%s.ansible-%d" % (posixpath.basename(dest), os.getpid()))
         qt = shlex.quote(tmp)
-        mk = self._low_level_execute_command("mkdir -p %s && rm -f %s" % (shlex.quote(posixpath.dirname(dest) or "."), qt))
+        mk = self._sh("mkdir -p %s && rm -f %s" % (shlex.quote(posixpath.dirname(dest) or "."), qt))
         if mk["rc"] != 0:
             result.update(failed=True, msg="cannot prepare %s: %s" % (dest, mk.get("stderr", "").strip()))
             return result
         self._connection.put_file(src, tmp)
-        fin = self._low_level_execute_command(
-            "chmod %s %s && [ \"$(sha256sum %s | cut -c1-64)\" = %s ] && mv -f %s %s || { rm -f %s; exit 1; }"
-            % (mode, qt, qt, want, qt, q, qt))
+        fin = self._sh('chmod %s %s && [ "$(sha256sum %s | cut -c1-64)" = %s ] && mv -f %s %s || { rm -f %s; exit 1; }'
+                       % (mode, qt, qt, want, qt, q, qt))
         if fin["rc"] != 0:
             result.update(failed=True, msg="installing %s failed (copy did not arrive whole, or no space): %s"
-                          % (dest, fin.get("stderr", "").strip()))
+                          % (dest, (fin.get("stderr", "") + fin.get("stdout", "")).strip()))
         return result
+
+    def _sh(self, cmd):
+        # Without become, not "sudoable": the ssh connection then asks for no
+        # tty, and stdout and stderr stay apart.
+        return self._low_level_execute_command(cmd, sudoable=bool(self._play_context.become))

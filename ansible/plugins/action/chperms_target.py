@@ -152,7 +152,7 @@ class ActionModule(ActionBase):
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         files = [args["elf_file"]] if args["elf_file"] else ["/bin/busybox", "/bin/sh", "/bin/ls"]
         probe = PROBE.replace("ELF_FILES", " ".join(shlex.quote(f) for f in files))
-        res = self._low_level_execute_command(probe)
+        res = self._low_level_execute_command(probe, sudoable=bool(self._play_context.become))
         if res["rc"] != 0:
             result.update(failed=True, rc=res["rc"], stderr=res.get("stderr", ""),
                           msg="probing the target failed: %s" % res.get("stderr", "").strip())
