@@ -20,8 +20,8 @@ part ansible-local sh tests/fleet/ansible.sh local
 lint() {
     . tests/fleet/ansible.sh
     install_collection || return 1
-    (cd ansible && PATH="$REPO/$VENV/bin:$PATH" ansible-lint --offline --nocolor -q) &&
-        PATH="$REPO/$VENV/bin:$PATH" ansible-lint --offline --nocolor -q tests/fleet/playbooks &&
+    (cd ansible && PATH="$VENV/bin:$PATH" ansible-lint --offline --nocolor -q) &&
+        PATH="$VENV/bin:$PATH" ansible-lint --offline --nocolor -q tests/fleet/playbooks &&
         echo "fleet lint: 1 passed, 0 failed"
 }
 part ansible-lint lint
