@@ -82,6 +82,9 @@ for n in null zero full random urandom tty; do
 	mount --bind "/dev/$n" "$root/dev/$n"
 done
 ln -s /proc/self/fd "$root/dev/fd"
+ln -s /proc/self/fd/0 "$root/dev/stdin"
+ln -s /proc/self/fd/1 "$root/dev/stdout"
+ln -s /proc/self/fd/2 "$root/dev/stderr"
 mkdir -p "$root/dev/shm" "$root/dev/pts"
 mount -t tmpfs -o mode=1777,nosuid,nodev,size=256m tmp "$root/tmp"
 hostname OpenWrt

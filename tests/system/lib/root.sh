@@ -23,7 +23,9 @@
 #                         READY-TEST (a shell condition run inside) to succeed.
 #   sys_root_openwrt ROOT   the OpenWrt userland from sys_build_openwrt: ubusd,
 #                         ubus, procd (as a service manager, not PID 1: serves the
-#                         ubus `service` object), uci, jsonfilter, jshn, flock
+#                         ubus `service` object), uci, jsonfilter (a wrapper
+#                         passes stdin as -i /dev/stdin: the vendored commit
+#                         ignores stdin), jshn, flock
 #                         (util-linux's; Debian's busybox has none), /sbin/service;
 #                         starts ubusd (20-ubusd) and procd (30-procd).
 #   sys_root_opkg ROOT ARCH   opkg (/bin/opkg), /etc/opkg.conf with arches all,
@@ -193,7 +195,19 @@ sys_root_openwrt() {
 	sys_root_install "$_root" "$_s/bin/ubus" /bin/ubus
 	sys_root_install "$_root" "$_s/sbin/procd" /sbin/procd
 	sys_root_install "$_root" "$_s/bin/uci" /sbin/uci
-	sys_root_install "$_root" "$_s/bin/jsonpath" /usr/bin/jsonfilter
+	# jsonfilter: this jsonpath commit parses its input only when -i or -s is
+	# given (main.c), so `... | jsonfilter -e` (rc.common's status and
+	# running) finds nothing. The wrapper feeds stdin through -i /dev/stdin.
+	sys_root_install "$_root" "$_s/bin/jsonpath" /usr/libexec/jsonfilter
+	cat >"$_root/usr/bin/jsonfilter" <<'EOF'
+#!/bin/sh
+# jsonfilter without -i/-s reads stdin (see tests/system/lib/root.sh)
+case " $* " in
+*" -i"* | *" -s"*) exec /usr/libexec/jsonfilter "$@" ;;
+esac
+exec /usr/libexec/jsonfilter -i /dev/stdin "$@"
+EOF
+	chmod 0755 "$_root/usr/bin/jsonfilter"
 	sys_root_install "$_root" "$_s/bin/jshn" /usr/bin/jshn
 	sys_root_install "$_root" "$(command -v flock)" /usr/bin/flock
 	for _l in "$_s"/lib/lib*.so*; do
