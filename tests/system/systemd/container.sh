@@ -8,7 +8,7 @@
 #
 #   container_tools            apt-get install debootstrap systemd-container
 #   container_root             the cached root (built on first use, ~240 MB)
-#   container_boot DIR:DEST…   boot it with these directories bound read-only
+#   container_boot OPTION…     boot it with these extra systemd-nspawn options
 #   inside CMD…                run CMD in the container (stdin passed on)
 #   container_stop             power it off (killed after 30 s)
 
@@ -67,15 +67,12 @@ container_root() {
 	CONTAINER_ROOT=$(cd "$root" && pwd)
 }
 
-# container_boot [HOSTDIR:DEST]... — boots and waits until systemd says the
+# container_boot [NSPAWN-OPTION]... — boots and waits until systemd says the
 # system is up (running or degraded).
 container_boot() {
-	binds=""
-	for b in "$@"; do binds="$binds --bind-ro=$b"; done
-	# shellcheck disable=SC2086
 	SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn -q -D "$CONTAINER_ROOT" \
 		--volatile=overlay -M "$CONTAINER_NAME" --boot --register=no --keep-unit \
-		$binds >"$SYSTEMD_CACHE/console.log" 2>&1 </dev/null &
+		"$@" >"$SYSTEMD_CACHE/console.log" 2>&1 </dev/null &
 	CONTAINER_NSPAWN_PID=$!
 	i=0
 	while [ $i -lt 300 ]; do
@@ -107,6 +104,9 @@ container_stop() {
 			sleep 0.2
 			i=$((i + 1))
 		done
+		# Killing the container's PID 1 ends everything in it; nspawn follows.
+		[ -n "$CONTAINER_PID1" ] && kill -9 "$CONTAINER_PID1" 2>/dev/null
+		sleep 1
 		kill -9 "$CONTAINER_NSPAWN_PID" 2>/dev/null
 	fi
 	wait "$CONTAINER_NSPAWN_PID" 2>/dev/null

@@ -83,7 +83,9 @@ perm_is() { [ "$(inside stat -c %a "$1")" = "$2" ]; }
 
 container_tools || { bad "install debootstrap and systemd-container"; finish; }
 container_root || { bad "a Debian bookworm root from debootstrap (cached in $SYSTEMD_CACHE)"; finish; }
-container_boot "$(dirname "$deb"):/mnt/deb" || { bad "systemd boots in the container"; finish; }
+# The test trees on tmpfs: on the overlay root, files that are not copied up
+# keep the lower layer's st_dev, which chperms rightly takes for a mount.
+container_boot --bind-ro="$(dirname "$deb"):/mnt/deb" --tmpfs=/srv --tmpfs=/opt || { bad "systemd boots in the container"; finish; }
 ok "systemd boots in systemd-nspawn ($(inside systemctl --version | head -1))"
 
 # --- install ---------------------------------------------------------------
@@ -133,6 +135,8 @@ settings CHPERMS_ROOT=/nonexistent
 check "start with CHPERMS_ROOT=/nonexistent fails" fails inside systemctl start chperms.service
 want=failed
 check "  the unit is failed, not running" is inside systemctl is-active chperms.service
+sleep 6 # RestartSec: a restart loop would show now
+check "  and stays failed (no restart loop on a broken setting)" is inside systemctl is-active chperms.service
 check "  journalctl -u chperms gives the reason, at err" \
 	at_least_once chperms "/nonexistent: No such file or directory" err..err
 inside systemctl reset-failed chperms.service
@@ -148,7 +152,7 @@ check "CHPERMS_ALERT_CMD reaches chperms as one argument, quotes intact" \
 inside chmod 0777 "$pub"
 want="2750 web1:www-data"
 eventually 5 "drift (0777 on web/app/public) repaired within 5 s" is mode_owner "$pub"
-eventually 3 "journalctl -u chperms: the repair once, at notice" once chperms "$pub: mode 02750 (was 0777) [fixed]" notice..notice
+eventually 3 "journalctl -u chperms: the repair once, at notice" once chperms "$pub: mode 02750 (was 02777) [fixed]" notice..notice
 inside chown root:root "$pub/index.html"
 want="640 web1:www-data"
 eventually 5 "drift (root:root index.html) repaired within 5 s" is mode_owner "$pub/index.html"
@@ -157,7 +161,7 @@ eventually 3 "journalctl -u chperms: that repair once, at notice" once chperms "
 # --- respawn ------------------------------------------------------------------
 pid=$(main_pid)
 case "$pid" in [1-9]*[0-9]) inside sh -c "kill -9 $pid" ;; *) bad "the watcher has a PID (got '$pid')" ;; esac
-eventually 15 "restarted after kill -9 (Restart=on-failure)" new_pid "$pid"
+eventually 15 "restarted after kill -9 (Restart=on-abnormal)" new_pid "$pid"
 
 # --- reload -------------------------------------------------------------------
 pid=$(main_pid)
