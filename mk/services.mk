@@ -11,7 +11,7 @@
 #   make alpine         abuild's validate and the Alpine files (tests/pkg/test-alpine.sh)
 #   make services-test  all three; each prints its wall time
 
-.PHONY: deb systemd-test openrc-test services-test
+.PHONY: deb systemd-test openrc-test services-test alpine-checksums
 
 deb: build
 	sh debian/build-deb.sh target/release/chperms dist
@@ -29,3 +29,7 @@ openrc-test: build
 services-test: alpine openrc-test systemd-test
 
 system-test: services-test
+
+# After editing alpine/chperms.* or alpine/README.md: their sha512sums lines.
+alpine-checksums:
+	sh tests/pkg/test-alpine.sh --update-checksums

@@ -28,6 +28,16 @@ finish() {
 	[ "$fail" -eq 0 ]
 	exit $?
 }
+# --update-checksums: rewrite the local sources' sha512sums lines (after
+# editing alpine/chperms.*), keeping the release tarball's line.
+if [ "${1:-}" = --update-checksums ]; then
+	for f in $(apkbuild_local_sources "$A"); do
+		sum=$(sha512sum "$A/$f" | cut -d' ' -f1)
+		sed -i "s/^[0-9a-f]\{128\}  $f\$/$sum  $f/" "$A/APKBUILD"
+	done
+	echo "alpine/APKBUILD: sha512sums of the local sources updated"
+	exit 0
+fi
 command -v "$BUSYBOX" >/dev/null || { bad "busybox found (make deps-cross)"; finish; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/chperms-alpine-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -57,7 +67,7 @@ fi
 # Every local source's sha512 is the one in sha512sums (abuild verify would
 # say so on an Alpine builder; the release tarball's line is written by make dist).
 sums_match() {
-	for f in $(sed -n '/^source="/,/"/p' "$A/APKBUILD" | sed 's/^source="//; s/"$//' | grep -v '::'); do
+	for f in $(apkbuild_local_sources "$A"); do
 		want=$(sed -n "/^sha512sums=\"/,/\"/s/^\([0-9a-f]\{128\}\)  $f\$/\1/p" "$A/APKBUILD")
 		got=$(sha512sum "$A/$f" | cut -d' ' -f1)
 		[ -n "$want" ] && [ "$want" = "$got" ] || { echo "$f: sha512sums has '${want:-nothing}', the file is $got"; return 1; }
@@ -76,23 +86,6 @@ fi
 # --- the package, split by abuild itself ------------------------------------------
 # package() runs as abuild runs it (in $builddir, a release tree: the binary
 # where cargo puts it, LICENSE), then abuild's own split functions.
-abuild_package() { # abuild_package APORT-COPY BINARY
-	aport=$1
-	b="$aport/src/chperms-$pkgver"
-	mkdir -p "$b/target/release" "$aport/src"
-	cp "$2" "$b/target/release/chperms"
-	cp "$REPO/LICENSE" "$b/"
-	for f in $(sed -n '/^source="/,/"/p' "$A/APKBUILD" | sed 's/^source="//; s/"$//' | grep -v '::'); do
-		cp "$A/$f" "$aport/src/$f"
-	done
-	abuild_in "$aport" package >"$aport/package.log" 2>&1 || { cat "$aport/package.log"; return 1; }
-	for sub in $(sed -n 's/^subpackages="\(.*\)"/\1/p' "$A/APKBUILD"); do
-		sub=$(echo "$sub" | sed 's/^\$pkgname/chperms/')
-		split=${sub##*-}
-		subpkgdir="$aport/pkg/$sub" subpkgname="$sub" abuild_in "$aport" pre_split "$split" \
-			>>"$aport/package.log" 2>&1 || { cat "$aport/package.log"; return 1; }
-	done
-}
 files_of() { (cd "$1" 2>/dev/null && find . ! -type d | sed 's|^\./|/|' | sort | tr '\n' ' ' | sed 's/ $//'); }
 # A stub chperms: says how it was called on stderr (where the initd lets
 # --check-config's messages through).

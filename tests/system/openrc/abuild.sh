@@ -8,6 +8,10 @@
 #
 #   abuild_tool              $ABUILD_HOME/bin/abuild (cached in target/system/abuild)
 #   abuild_in DIR ARGS...    `abuild -F ARGS` in the aport directory DIR
+#   abuild_package APORT BIN  in APORT (a copy of alpine/): abuild's own
+#                            package step and split functions, on a release
+#                            tree holding BIN as target/release/chperms;
+#                            leaves APORT/pkg/<package>/ as apk would install them
 
 : "${ABUILD_HOME:=target/system/abuild}"
 
@@ -51,4 +55,26 @@ abuild_in() {
 	(cd "$dir" && PATH="$ABUILD_HOME/bin:$PATH" CBUILD=x86_64-alpine-linux-musl \
 		ABUILD_USERDIR="$ABUILD_HOME/user" ABUILD_SHAREDIR="$ABUILD_HOME/share" \
 		busybox ash "$ABUILD_HOME/bin/abuild" -F "$@")
+}
+
+# The local sources of APORT's APKBUILD (the `source` entries without "::").
+apkbuild_local_sources() {
+	sed -n '/^source="/,/"/p' "$1/APKBUILD" | sed 's/^source="//; s/"$//' | grep -v '::' | grep .
+}
+
+abuild_package() {
+	aport=$1 bin=$2
+	ver=$(sed -n 's/^pkgver=//p' "$aport/APKBUILD")
+	b="$aport/src/chperms-$ver"
+	rm -rf "$aport/src" "$aport/pkg"
+	mkdir -p "$b/target/release"
+	cp "$bin" "$b/target/release/chperms"
+	cp "$REPO/LICENSE" "$b/"
+	for f in $(apkbuild_local_sources "$aport"); do cp "$aport/$f" "$aport/src/$f"; done
+	abuild_in "$aport" package >"$aport/package.log" 2>&1 || { cat "$aport/package.log"; return 1; }
+	for sub in $(sed -n 's/^subpackages="\(.*\)"/\1/p' "$aport/APKBUILD"); do
+		sub=$(echo "$sub" | sed 's/^\$pkgname/chperms/')
+		subpkgdir="$aport/pkg/$sub" subpkgname="$sub" abuild_in "$aport" pre_split "${sub##*-}" \
+			>>"$aport/package.log" 2>&1 || { cat "$aport/package.log"; return 1; }
+	done
 }
