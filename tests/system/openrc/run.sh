@@ -56,9 +56,13 @@ rc() { out=$(in_ns "$1" 2>&1); status=$?; }
 messages() { cat "$R/var/log/messages" 2>/dev/null; }
 # once TEXT LEVEL: exactly one syslog line holds TEXT, and it is at LEVEL
 # (facility.level as BusyBox syslogd writes it, e.g. daemon.warn).
+# Counted again a second later: a duplicate (a captured stderr) may lag.
 once() {
-	all=$(messages | grep -cF -- "$1") lvl=$(messages | grep -F -- " $2 " | grep -cF -- "$1")
-	[ "$all" = 1 ] && [ "$lvl" = 1 ] || { echo "'$1': $all lines, $lvl at $2"; messages | tail -12; return 1; }
+	for n in 1 2; do
+		[ "$n" = 2 ] && sleep 1
+		all=$(messages | grep -cF -- "$1") lvl=$(messages | grep -F -- " $2 " | grep -cF -- "$1")
+		[ "$all" = 1 ] && [ "$lvl" = 1 ] || { echo "'$1': $all lines, $lvl at $2"; messages | tail -12; return 1; }
+	done
 }
 at_level() { messages | grep -F -- " $2 " | grep -qF -- "$1" || { messages | tail -12; return 1; }; }
 # The watcher's PID, once there is exactly one (not while a restart overlaps).
@@ -108,7 +112,7 @@ suite_openrc() {
 		printf "%s\n" "$1" | grep -q "syslogd.*started"' _ "$(in_ns 'rc-status default' 2>&1)"
 	eventually 5 "the first sweep's finding (made before boot) is in syslog once, at daemon.warn" \
 		once "/srv/example.org/web/app: mode 02750 (was 0755) [would-fix]" daemon.warn
-	check "the status line is in syslog once, at daemon.notice" once "1 trees, " daemon.notice
+	eventually 3 "the status line is in syslog once, at daemon.notice" once "1 trees, " daemon.notice
 	rc 'rc-service chperms status'
 	check "rc-service chperms status: exit 0, 'started'" sh -c '[ "$1" = 0 ] && echo "$2" | grep -q "status: started"' _ "$status" "$out"
 
@@ -128,12 +132,12 @@ suite_openrc() {
 	in_ns "kill -9 $pid"
 	eventually 12 "respawned after kill -9 (respawn_delay 5 s)" new_pid "$pid"
 
-	# conf.d as an operator writes it: a changed setting, then reload.
+	# conf.d as an operator writes it, values with spaces and quotes.
 	pid=$(watcher_pid)
 	settings CHPERMS_FIX=yes 'CHPERMS_ALERT_CMD="/usr/bin/logger -t chperms-alert \"drift found\""'
-	rc 'rc-service chperms reload'
-	check "reload after a conf.d change succeeds" ran
-	eventually 5 "  and restarts the watcher with the new settings" new_pid "$pid"
+	rc 'rc-service chperms restart'
+	check "restart with CHPERMS_FIX=yes and an alert command with quotes" ran
+	eventually 5 "  a new watcher" new_pid "$pid"
 	eventually 3 "CHPERMS_ALERT_CMD reaches chperms intact (spaces and quotes)" \
 		has_arg '/usr/bin/logger -t chperms-alert "drift found"'
 	check "CHPERMS_FIX=yes gives --fix" has_arg --fix
@@ -151,6 +155,15 @@ suite_openrc() {
 	check "  the same watcher (SIGHUP)" is watcher_pid
 	eventually 3 "  'policy re-read' in syslog once, at daemon.notice" once "policy re-read" daemon.notice
 
+	settings CHPERMS_INTERVAL=600
+	rc 'rc-service chperms reload'
+	check "reload after a conf.d change (CHPERMS_INTERVAL=600) succeeds" ran
+	eventually 5 "  and restarts the watcher with the new settings" new_pid "$pid"
+	eventually 3 "  which has --interval 600" has_arg 600
+	rc 'rc-service chperms status'
+	check "  rc-service status: still started" says "status: started"
+	pid=$(watcher_pid)
+
 	settings CHPERMS_ROOT=/nonexistent
 	rc 'rc-service chperms reload'
 	check "reload with a broken setting fails" refused
@@ -162,12 +175,22 @@ suite_openrc() {
 	rc 'rc-service chperms start'
 	check "start with a broken setting (no such root) fails" refused
 	check "  the reason is on the terminal" says "--root /nonexistent: No such file or directory"
-	check "  and in syslog, at daemon.err" at_level "--root /nonexistent: No such file or directory" daemon.err
+	eventually 3 "  and in syslog, at daemon.err" at_level "--root /nonexistent: No such file or directory" daemon.err
 	sleep 1
 	rc 'rc-service chperms status'
 	check "  status: not started" sh -c '! echo "$1" | grep -q "status: started"' _ "$out"
 
-	settings CHPERMS_ROOT=/srv CHPERMS_SYSLOG=no CHPERMS_LOG=
+	# The issue's case: a policy file that is not there.
+	settings CHPERMS_ROOT=/srv 'CHPERMS_TARGETS="--policy /etc/chperms/app.json"'
+	rc 'rc-service chperms start'
+	check "start with a missing policy file fails (not [ ok ])" refused
+	check "  the reason is on the terminal" says "/etc/chperms/app.json"
+	eventually 3 "  and in syslog, at daemon.err" at_level "/etc/chperms/app.json" daemon.err
+	sleep 6 # respawn_delay: a respawning watcher would show now
+	rc 'rc-service chperms status'
+	check "  status: not started, a few seconds later too" sh -c '! echo "$1" | grep -q "status: started"' _ "$out"
+
+	settings CHPERMS_TARGETS=--all CHPERMS_SYSLOG=no CHPERMS_LOG=
 	rc 'rc-service chperms start'
 	check "start with syslog off and no log file fails (findings kept nowhere)" refused
 	check "  and says so" says "CHPERMS_LOG"
@@ -204,17 +227,17 @@ suite_periodic() {
 	settings CHPERMS_PERIODIC=yes
 	rc 'run-parts /etc/periodic/15min'
 	check "report mode with drift: prints nothing and exits 0 (nothing for cron to mail)" sh -c '[ "$1" = 0 ] && [ -z "$2" ]' _ "$status" "$out"
-	check "  the drift is in syslog once, at daemon.warn" once "/srv/example.org/web/app: mode 02750 (was 0755) [would-fix]" daemon.warn
+	eventually 3 "  the drift is in syslog once, at daemon.warn" once "/srv/example.org/web/app: mode 02750 (was 0755) [would-fix]" daemon.warn
 	settings CHPERMS_FIX=yes
 	rc 'run-parts /etc/periodic/15min'
 	check "fix mode: prints nothing, exits 0" sh -c '[ "$1" = 0 ] && [ -z "$2" ]' _ "$status" "$out"
 	want="2750 1001:33"
 	check "  the drift is corrected" is perm /srv/example.org/web/app
-	check "  the repair is in syslog once, at daemon.notice" once "/srv/example.org/web/app: mode 02750 (was 0755) [fixed]" daemon.notice
+	eventually 3 "  the repair is in syslog once, at daemon.notice" once "/srv/example.org/web/app: mode 02750 (was 0755) [fixed]" daemon.notice
 	settings CHPERMS_ROOT=/nonexistent
 	rc 'run-parts /etc/periodic/15min'
 	check "a broken setting: the reason is printed (cron mails it), the job fails" sh -c '[ "$1" != 0 ] && echo "$2" | grep -qF -- "--root /nonexistent"' _ "$status" "$out"
-	check "  and it is in syslog, at daemon.err" at_level "--root /nonexistent: No such file or directory" daemon.err
+	eventually 3 "  and it is in syslog, at daemon.err" at_level "--root /nonexistent: No such file or directory" daemon.err
 	# The test users of check() on a bare BusyBox: no useradd, no adduser.
 	cp "$REPO/tests/setup-users.sh" "$R/tmp/"
 	rc 'sh /tmp/setup-users.sh && sh /tmp/setup-users.sh && id -u chpv1 && id -u chpout && id -g www-data && cut -d: -f3 /etc/passwd | grep -x 1000'
