@@ -68,7 +68,7 @@ at_level() { messages | grep -F -- " $2 " | grep -qF -- "$1" || { messages | tai
 # The watcher's PID, once there is exactly one (not while a restart overlaps).
 watcher_pid() { p=$(in_ns 'pidof chperms' 2>/dev/null); case "$p" in *" "*) return 1 ;; esac; echo "$p"; }
 new_pid() { p=$(watcher_pid); [ -n "$p" ] && [ "$p" != "$1" ]; }
-has_arg() { in_ns "cat /proc/$(watcher_pid)/cmdline" | tr '\0' '\n' | grep -qxF -- "$1" || { in_ns "cat /proc/$(watcher_pid)/cmdline" | tr '\0' ' '; return 1; }; }
+has_arg() { [ -n "$(watcher_pid)" ] || { echo "no watcher running"; return 1; }; in_ns "cat /proc/$(watcher_pid)/cmdline" | tr '\0' '\n' | grep -qxF -- "$1" || { in_ns "cat /proc/$(watcher_pid)/cmdline" | tr '\0' ' '; return 1; }; }
 perm() { stat -c '%a %u:%g' "$R$1"; }
 # settings 'KEY=VALUE'...: appended to /etc/conf.d/chperms (the last wins), as written.
 settings() { printf '%s\n' "$@" >>"$R/etc/conf.d/chperms"; }
