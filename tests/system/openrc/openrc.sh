@@ -1,14 +1,23 @@
-# tests/system/openrc/openrc.sh — the two OpenRC versions under test, and a
-# root with one of them, BusyBox, syslogd and chperms as the APKBUILD
-# packages it (sourced by run.sh; needs root.sh and abuild.sh).
+# tests/system/openrc/openrc.sh — OpenRC on top of the shared system-test
+# harness (tests/system/lib: BusyBox roots, namespaces, Debian packages):
+# the two OpenRC versions under test, and a root that boots one of them
+# (sourced by run.sh after lib/common.sh, lib/build.sh, lib/root.sh, lib/ns.sh).
 #
 #   openrc_files 0.45.2|0.62.10   prints a directory holding that OpenRC's
-#                                 files: Debian's packages unpacked, or
+#                                 files: Debian's packages unpacked
+#                                 (sys_deb_extract: never installed), or
 #                                 ../shared/vendor/openrc-0.62.10 built with
-#                                 meson (cached in $OPENRC_CACHE)
-#   openrc_root DIR VERSION PKGDIR...  a BusyBox root in DIR with that OpenRC,
-#                                 the packages' files (abuild's pkg/ dirs) and
-#                                 the test's syslogd and localmount services
+#                                 meson into target/system/openrc/ (its own
+#                                 tree, not lib's shared stage: librc and
+#                                 OpenRC's /etc must not reach OpenWrt roots)
+#   openrc_root ROOT VERSION PKGDIR...   sys_root_new's BusyBox root with that
+#                                 OpenRC, the packages' files (abuild's pkg/
+#                                 dirs) and two services of the test's own:
+#                                 syslogd (BusyBox, `provide logger`) and
+#                                 localmount; PID 1 (sys-init) boots OpenRC as
+#                                 Alpine's inittab does: sysinit, boot, default.
+
+: "${OPENRC_CACHE:=$SYS_CACHE/openrc}"
 
 openrc_files() {
 	case "$1" in
@@ -17,39 +26,27 @@ openrc_files() {
 		if [ ! -f "$d/.done" ]; then
 			rm -rf "$d" && mkdir -p "$d"
 			for p in openrc librc1 libeinfo1; do
-				r=$(deb_root "$p") || return 1
-				cp -a "$r/." "$d/"
+				cp -a "$(sys_deb_extract "$p")/." "$d/"
 			done
 			v=$(cat "$d/lib/rc/version" 2>/dev/null)
-			[ "$v" = 0.45.2 ] || { echo "Debian's openrc is $v, not 0.45.2" >&2; return 1; }
+			[ "$v" = 0.45.2 ] || { echo "Debian's openrc is '$v', not 0.45.2" >&2; return 1; }
 			touch "$d/.done"
 		fi
 		;;
 	0.62.10)
 		d="$OPENRC_CACHE/openrc-0.62.10"
 		if [ ! -f "$d/.done" ]; then
-			tarball="$REPO/../shared/vendor/openrc-0.62.10.tar.gz"
-			[ -f "$tarball" ] || { echo "no $tarball" >&2; return 1; }
-			for p in meson ninja-build libcap-dev pkg-config gcc; do
-				dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="${need:-} $p"
-			done
-			if [ -n "${need:-}" ]; then
-				echo "openrc test: apt-get install$need"
-				# shellcheck disable=SC2086
-				apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends $need >/dev/null ||
-					{ apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null &&
-						apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends $need >/dev/null; } ||
-					return 1
-			fi
+			tarball=$(sys_vendor_tarball openrc)
+			sys_apt_install meson ninja-build libcap-dev pkg-config gcc
 			rm -rf "$d" "$d.build" && mkdir -p "$d.build"
 			tar -xzf "$tarball" -C "$d.build" --strip-components=1 || return 1
-			# The build facts of ../shared/vendor/README.md; no PAM, SELinux,
+			# ../shared/vendor/README.md's build facts; no PAM, SELinux or
 			# audit (none of them in the test root).
 			(cd "$d.build" &&
 				meson setup build --prefix=/usr --sysconfdir=/etc --libdir=lib -Dpam=false \
 					-Dselinux=disabled -Daudit=disabled -Dbash-completions=false \
 					-Dzsh-completions=false -Dpkgconfig=false &&
-				ninja -C build && DESTDIR="$(cd .. && pwd)/openrc-0.62.10" meson install -C build --no-rebuild) \
+				ninja -C build && DESTDIR="$d" meson install -C build --no-rebuild) \
 				>"$d.build.log" 2>&1 || { tail -20 "$d.build.log" >&2; return 1; }
 			rm -rf "$d.build"
 			touch "$d/.done"
@@ -60,15 +57,19 @@ openrc_files() {
 	(cd "$d" && pwd)
 }
 
-# openrc_root DIR VERSION PKGDIR...
 openrc_root() {
 	root=$1 version=$2
 	shift 2
 	files=$(openrc_files "$version") || return 1
-	busybox_root "$root" || return 1
+	mkdir -p "$OPENRC_CACHE" && sys_root_new "$root"
+	# OpenRC boots the root and starts its own syslogd (below), after
+	# sys-init's mounts.
+	rm -f "$root/etc/sys-init.d/10-syslogd"
+	# Alpine has a real /var (lib's OpenWrt root links it to the tmpfs /tmp).
+	rm -f "$root/var" && mkdir -p "$root/var/log" "$root/run" && ln -s /run "$root/var/run"
 	# OpenRC replaces BusyBox where both have a tool (start-stop-daemon).
-	# Not its service scripts nor runlevels: in a chroot that shares the
-	# host's kernel, hwclock, sysctl, binfmt or mount-ro would act on the
+	# Not its service scripts, runlevels or conf.d: in a root that shares
+	# the host's kernel, hwclock, sysctl, binfmt or mount-ro would act on the
 	# host. The root gets only the services the test names.
 	(cd "$files" && find . ! -type d ! -name .done ! -path './etc/init.d/*' ! -path './etc/runlevels/*' \
 		! -path './etc/conf.d/*') | while read -r f; do
@@ -76,21 +77,28 @@ openrc_root() {
 		cp -a --remove-destination "$files/$f" "$root/$f"
 	done
 	for p in "$@"; do cp -a "$p/." "$root/"; done
-	elfs=$(find "$root" -type f -perm -u+x -exec sh -c 'head -c4 "$1" | grep -q ELF' _ {} \; -print)
-	# shellcheck disable=SC2086
-	LD_LIBRARY_PATH="$root/lib/x86_64-linux-gnu:$root/usr/lib:$root/lib" copy_libs "$root" $elfs
-	# Debian's OpenRC reads LSB facilities from insserv's configuration.
+	# Every ELF of OpenRC and the packages, with its shared libraries (the
+	# unpacked Debian libraries are already in place).
+	find "$root/sbin" "$root/bin" "$root/usr" "$root/lib" -type f -perm -u+x 2>/dev/null |
+		while read -r f; do
+			head -c4 "$f" | grep -q ELF || continue
+			LD_LIBRARY_PATH="$root/lib/x86_64-linux-gnu:$root/usr/lib" ldd "$f" 2>/dev/null |
+				sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'
+		done | sort -u | while read -r lib; do
+			case "$lib" in "$root"/*) continue ;; esac
+			[ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"; }
+		done
 	if [ "$version" = 0.45.2 ]; then
+		# Debian's OpenRC reads LSB facilities from insserv's configuration.
 		: >"$root/etc/insserv.conf"
 		mkdir -p "$root/etc/insserv.conf.d"
 	fi
-	# Alpine's inittab: BusyBox init runs OpenRC's runlevels.
-	cat >"$root/etc/inittab" <<'TAB'
-::sysinit:/sbin/openrc sysinit
-::sysinit:/sbin/openrc boot
-::wait:/sbin/openrc default
-::shutdown:/sbin/openrc shutdown
-TAB
+	# Alpine's inittab, run by sys-init (PID 1) in the same order.
+	cat >"$root/etc/sys-init.d/50-openrc" <<'BOOT'
+# Alpine's /etc/inittab: ::sysinit: openrc sysinit, ::sysinit: openrc boot,
+# ::wait: openrc default (written by tests/system/openrc/openrc.sh)
+/sbin/openrc sysinit && /sbin/openrc boot && /sbin/openrc default
+BOOT
 	# BusyBox syslogd as Alpine's busybox-openrc runs it, named like none of
 	# the syslog daemons (syslog-ng, rsyslog) that `provide logger` either.
 	cat >"$root/etc/init.d/syslogd" <<'RC'
@@ -103,7 +111,7 @@ depend() {
 	provide logger
 }
 RC
-	# The harness mounts the root's filesystems before init starts.
+	# sys-init has mounted the root's filesystems before OpenRC starts.
 	cat >"$root/etc/init.d/localmount" <<'RC'
 #!/sbin/openrc-run
 description="Local filesystems (mounted by the test harness)"

@@ -7,6 +7,8 @@
 # OpenRC. It reads what an operator reads: rc-service's output and exit
 # status, rc-status, /var/log/messages (level included), file modes.
 #
+# Roots and namespaces come from tests/system/lib (SYS_KEEP_ROOT=1 keeps the
+# roots for a look afterwards).
 # ALPINE_DIR=DIR tests the packaging files of DIR instead of alpine/ (to
 # show what an older version got wrong). Ends with "N passed, N failed";
 # non-zero on any failure or when it cannot run.
@@ -18,10 +20,13 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 shift
 versions=${*:-0.45.2 0.62.10}
 ALPINE_DIR=${ALPINE_DIR:-$REPO/alpine}
-OPENRC_CACHE=$REPO/target/system/openrc
 ABUILD_HOME=$REPO/target/system/abuild
+SYS_REPO=$REPO SYS_ME=openrc
+. tests/system/lib/common.sh
+. tests/system/lib/build.sh
+. tests/system/lib/root.sh
+. tests/system/lib/ns.sh
 . tests/system/openrc/abuild.sh
-. tests/system/openrc/root.sh
 . tests/system/openrc/openrc.sh
 started=$(date +%s)
 
@@ -29,12 +34,12 @@ pass=0 fail=0 tag=""
 ok() { pass=$((pass + 1)); printf 'ok   %s%s\n' "$tag" "$1"; }
 bad() { fail=$((fail + 1)); printf 'FAIL %s%s\n' "$tag" "$1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/     | /'; }
 finish() {
-	ns_stop
+	sys_ns_cleanup
 	printf 'openrc: %d passed, %d failed (%s s)\n' "$pass" "$fail" "$(($(date +%s) - started))"
 	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
 	exit $?
 }
-trap 'ns_stop' EXIT
+trap 'sys_ns_cleanup' EXIT
 trap 'exit 1' INT TERM
 # check NAME CMD...: CMD succeeds. Checks are functions or commands, never
 # `sh -c` strings (the helpers exist only in this shell).
@@ -50,6 +55,8 @@ eventually() { # eventually SECS NAME CMD...
 	done
 }
 is() { got=$("$@" 2>&1); [ "$got" = "$want" ] || { echo "wanted '$want', got '$got'"; return 1; }; }
+# in_ns SCRIPT: SCRIPT run by /bin/sh (BusyBox ash) in the booted root $R.
+in_ns() { sys_ns_sh "$R" "$1"; }
 # rc CMD: runs CMD in the root; sets $out (stdout+stderr) and $status.
 rc() { out=$(in_ns "$1" 2>&1); status=$?; }
 # The syslog as an operator reads it.
@@ -78,6 +85,7 @@ says() { printf '%s\n' "$out" | grep -qF -- "$1" || { echo "output: $out"; retur
 
 # --- the packages, made by abuild from the APKBUILD ------------------------------
 abuild_tool || { bad "abuild from ../shared/vendor"; finish; }
+sys_need_vendor || { bad "the upstream sources (../shared/vendor)"; finish; }
 work=$OPENRC_CACHE/run
 rm -rf "$work" && mkdir -p "$work"
 cp -r "$ALPINE_DIR" "$work/aport"
@@ -99,14 +107,13 @@ make_vhost() {
 suite_openrc() {
 	v=$1
 	tag="[OpenRC $v] "
-	R=$work/root-$v
-	rm -rf "$R"
+	R=$(sys_root_dir "openrc-$v")
 	openrc_root "$R" "$v" "$P/chperms" "$P/chperms-openrc" || { bad "a BusyBox root with OpenRC $v"; return; }
 	ln -s /etc/init.d/chperms "$R/etc/runlevels/default/chperms"
 	make_vhost
-	ns_boot "$R" || { bad "BusyBox init boots"; return; }
+	sys_ns_start "$R" || { bad "the root boots through OpenRC's runlevels"; return; }
 	want=started
-	eventually 20 "boot: BusyBox init ran the default runlevel: chperms started" \
+	eventually 20 "boot through sysinit, boot and default: chperms started" \
 		is in_ns 'rc-service chperms status | sed -n "s/.*status: //p"'
 	check "rc-status: syslogd and chperms started" sh -c 'printf "%s\n" "$1" | grep -q "chperms.*started" &&
 		printf "%s\n" "$1" | grep -q "syslogd.*started"' _ "$(in_ns 'rc-status default' 2>&1)"
@@ -202,7 +209,7 @@ suite_openrc() {
 	eventually 3 "  and the status line too (stderr goes there)" grep -qF "directories watched" "$R/var/log/chperms.log"
 	check "  and nothing of it in syslog" sh -c '! grep -qF "(was 0700)" "$1"' _ "$R/var/log/messages"
 	in_ns 'rc-service chperms stop' >/dev/null 2>&1
-	ns_stop
+	sys_ns_stop "$R"
 	tag=""
 }
 is_perm() { want=$2; is perm "$1"; }
@@ -211,16 +218,16 @@ is_perm() { want=$2; is perm "$1"; }
 # system that runs BusyBox crond (which runs /etc/periodic/15min through run-parts).
 suite_periodic() {
 	tag="[periodic, no OpenRC] "
-	R=$work/root-periodic
-	rm -rf "$R"
-	busybox_root "$R" || { bad "a BusyBox root"; return; }
+	R=$(sys_root_dir periodic)
+	sys_root_new "$R"
+	rm -f "$R/var" && mkdir -p "$R/var/log"
+	sys_root_daemon "$R" 10-syslogd 'syslogd -n -O /var/log/messages' 'test -S /dev/log'
+	sys_root_install "$R" "$P/chperms/usr/sbin/chperms" /usr/sbin/chperms
 	cp -a "$P/chperms/." "$R/"
-	copy_libs "$R" "$R/usr/sbin/chperms"
-	printf '::sysinit:/sbin/syslogd -O /var/log/messages\n' >"$R/etc/inittab"
 	check "the main package brings the job and its settings" test -x "$R/etc/periodic/15min/chperms" -a -f "$R/etc/conf.d/chperms"
 	check "no OpenRC in this root" sh -c '! test -e "$1/sbin/openrc-run"' _ "$R"
 	make_vhost
-	ns_boot "$R" || { bad "BusyBox init boots"; return; }
+	sys_ns_start "$R" || { bad "the root starts"; return; }
 	eventually 5 "syslogd runs" in_ns 'test -S /dev/log'
 	rc 'run-parts /etc/periodic/15min'
 	check "shipped settings (CHPERMS_PERIODIC=no): run-parts runs it, nothing happens" sh -c '[ "$1" = 0 ] && [ -z "$2" ]' _ "$status" "$out"
@@ -239,11 +246,11 @@ suite_periodic() {
 	check "a broken setting: the reason is printed (cron mails it), the job fails" sh -c '[ "$1" != 0 ] && echo "$2" | grep -qF -- "--root /nonexistent"' _ "$status" "$out"
 	eventually 3 "  and it is in syslog, at daemon.err" at_level "--root /nonexistent: No such file or directory" daemon.err
 	# The test users of check() on a bare BusyBox: no useradd, no adduser.
-	cp "$REPO/tests/setup-users.sh" "$R/tmp/"
-	rc 'sh /tmp/setup-users.sh && sh /tmp/setup-users.sh && id -u chpv1 && id -u chpout && id -g www-data && cut -d: -f3 /etc/passwd | grep -x 1000'
+	cp "$REPO/tests/setup-users.sh" "$R/root/"
+	rc 'sh /root/setup-users.sh && sh /root/setup-users.sh && id -u chpv1 && id -u chpout && id -g www-data && cut -d: -f3 /etc/passwd | grep -x 1000'
 	want="1101 1199 33 1000"
 	check "tests/setup-users.sh on BusyBox without useradd/adduser (twice: idempotent)" sh -c '[ "$1" = 0 ] && [ "$(echo $2)" = "$3" ]' _ "$status" "$out" "$want"
-	ns_stop
+	sys_ns_stop "$R"
 	tag=""
 }
 
