@@ -26,7 +26,13 @@ openrc_files() {
 		if [ ! -f "$d/.done" ]; then
 			rm -rf "$d" && mkdir -p "$d"
 			for p in openrc librc1 libeinfo1; do
-				cp -a "$(sys_deb_extract "$p")/." "$d/"
+				# sys_deb_extract's sys_die only ends the $(...) subshell: an
+				# empty answer must stop here, or this copies the host's /.
+				src=$(sys_deb_extract "$p") && [ -n "$src" ] && [ "$src" != / ] || {
+					echo "openrc: could not unpack Debian's $p" >&2
+					return 1
+				}
+				cp -a "$src/." "$d/"
 			done
 			v=$(cat "$d/lib/rc/version" 2>/dev/null)
 			[ "$v" = 0.45.2 ] || { echo "Debian's openrc is '$v', not 0.45.2" >&2; return 1; }
