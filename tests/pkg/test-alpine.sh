@@ -104,6 +104,21 @@ checkdepends=$(sed -n 's/^checkdepends="\(.*\)"/\1/p' "$A/APKBUILD")
 check "checkdepends lists what the root test suite runs (python3, setpriv; got: $checkdepends)" \
 	sh -c 'for p in python3 setpriv; do echo " $1 " | grep -q " $p " || exit 1; done' _ "$checkdepends"
 
+# check() on an unprivileged builder runs the unit tests (`--lib --bins`): they
+# must pass as a user who is not root (here: nobody), without test users.
+unit_tests_unprivileged() {
+	exes=$(cargo test --locked --lib --bins --no-run --message-format=json 2>/dev/null |
+		sed -n 's/.*"executable":"\([^"]*\)".*/\1/p')
+	[ -n "$exes" ] || { echo "cargo test --no-run built no test binary"; return 1; }
+	mkdir -p "$work/unit" && chmod 755 "$work" "$work/unit"
+	for e in $exes; do
+		cp "$e" "$work/unit/" && chmod 755 "$work/unit/${e##*/}"
+		(cd "$work/unit" && setpriv --reuid=65534 --regid=65534 --clear-groups env -i HOME=/nonexistent \
+			PATH=/usr/bin:/bin "./${e##*/}" -q) || return 1
+	done
+}
+check "check() as an unprivileged builder: the unit tests pass as nobody" unit_tests_unprivileged
+
 # --- the OpenRC script: its command line, as OpenRC would eval it --------------------
 # Sources the initd with OpenRC's helpers stubbed, runs FUNCTION, and prints
 # the arguments command_args gives after OpenRC's eval, one per line.
