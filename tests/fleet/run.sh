@@ -16,6 +16,7 @@ sh tests/fleet/setup.sh || { echo "fleet: setup failed" >&2; exit 1; }
 VENV=target/fleet/venv
 part plugins "$VENV/bin/python" tests/fleet/test_plugins.py
 part metrics sh tests/fleet/metrics.sh
+part services sh tests/fleet/services.sh
 part ansible-local sh tests/fleet/ansible.sh local
 lint() {
     . tests/fleet/ansible.sh
