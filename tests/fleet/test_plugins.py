@@ -68,6 +68,12 @@ with tempfile.TemporaryDirectory() as d:
     check("no ipk for mips_24kc", target.pick_package(d, "opkg", ["all", "mips_24kc"]), None)
     check("deb for amd64", os.path.basename(target.pick_package(d, "dpkg", ["amd64"]) or ""), "chperms_0.1.0-1_amd64.deb")
     check("no package manager", target.pick_package(d, None, []), None)
+    os.makedirs(os.path.join(d, "apk", "x86_64"))
+    open(os.path.join(d, "apk", "x86_64", "chperms-0.1.0-r1.apk"), "w").close()
+    got = target.pick_package(d, "apk", ["x86_64"]) or ""
+    check("apk for apk's arch (cross/apk.sh layout)", got[len(d):], "/apk/x86_64/chperms-0.1.0-r1.apk")
+    check("version from apk name", target.package_version(got), "0.1.0-r1")
+    check("no apk for aarch64", target.pick_package(d, "apk", ["aarch64"]), None)
 check("version from ipk name", target.package_version("/x/chperms_0.1.0-r1_x86_64.ipk"), "0.1.0-r1")
 check("version from deb name", target.package_version("chperms_0.1.0-1_amd64.deb"), "0.1.0-1")
 

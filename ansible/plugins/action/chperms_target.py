@@ -122,7 +122,8 @@ def pick_package(dist, pkg, arches):
         if pkg == "opkg":
             pats = ["chperms_*_%s.ipk" % arch]
         elif pkg == "apk":
-            pats = ["%s/chperms-[0-9]*.apk" % arch, "chperms-[0-9]*_%s.apk" % arch]
+            # cross/apk.sh's layout (dist/apk/<arch>/), or an Alpine repository's.
+            pats = ["apk/%s/chperms-[0-9]*.apk" % arch, "%s/chperms-[0-9]*.apk" % arch]
         else:
             pats = ["chperms_*_%s.deb" % arch]
         for pat in pats:
