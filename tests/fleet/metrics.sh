@@ -50,6 +50,8 @@ rm -f "$W/srv/b.org/linked"
 "$BIN" watch --all --fix --root "$W/srv" --user chpv1 --interval 3600 --quiet \
     --metrics "$W/watch.prom" > "$W/watch.out" 2>&1 &
 watch_pid=$!
+# The watcher is ours: stopped however this script ends.
+trap 'kill "$watch_pid" 2>/dev/null; [ "${FLEET_KEEP:-0}" = 1 ] || rm -rf "$W"' EXIT
 wait_for() { # wait_for SECONDS COMMAND...
     n=$(($1 * 10)); shift
     while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
