@@ -313,7 +313,15 @@ fn watch_writes_metrics_after_sweeps_and_event_batches() {
     let root = vhosts(&t);
     std::fs::remove_file(root.join("b.org/linked")).expect("rm");
     let prom = t.join("chperms.prom");
-    let mut child = common::chperms()
+    /// Kills the watcher when the test ends, passed or not.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = common::chperms()
         .args([
             "watch",
             "--all",
@@ -332,6 +340,7 @@ fn watch_writes_metrics_after_sweeps_and_event_batches() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn watch");
+    let watcher = Killed(child);
     let read = |want: &dyn Fn(&BTreeMap<String, f64>) -> bool| -> Option<BTreeMap<String, f64>> {
         let end = Instant::now() + Duration::from_secs(15);
         while Instant::now() < end {
@@ -373,8 +382,7 @@ fn watch_writes_metrics_after_sweeps_and_event_batches() {
     let f = root.join("a.org/web/app/public/index.php");
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).expect("chmod");
     let after = read(&|m| m.get(&sweeps) > settled.get(&sweeps) && m.get(&changed) == Some(&1.0));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(watcher);
     let after = after.expect("metrics after the event batch");
     assert!(after[&events] > settled[&events], "{after:?}");
     assert_eq!(after[&b_sweeps], settled[&b_sweeps], "b.org saw no event");
