@@ -104,3 +104,12 @@ pub const SYSLOG_MAX: usize = 2048;
 
 const _: () = assert!(INOTIFY_BUF >= 16 + 256);
 const _: () = assert!(MAX_ALERT_CHILDREN > 0 && MAX_ALERT_QUEUE >= MAX_ALERT_CHILDREN);
+
+// metrics
+
+/// Longest `--metrics` file name (its last component), in bytes: the
+/// temporary name made beside it (`.NAME.PID.tmp`) must stay within the
+/// kernel's 255-byte `NAME_MAX`.
+pub const METRICS_NAME_MAX: usize = 200;
+
+const _: () = assert!(METRICS_NAME_MAX + 1 + 10 + 4 <= 255);

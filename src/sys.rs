@@ -1019,6 +1019,26 @@ pub unsafe fn unmap_pages(ptr: *mut u8, len: usize) {
     }
 }
 
+// ---- helpers for metrics ----
+//
+// `--metrics FILE` (`crate::metrics`) replaces FILE atomically: the
+// directory is opened once (by `resolve::open_dir`), a temporary file is
+// made in it with [`create_file_at`] (`O_CREAT|O_EXCL|O_NOFOLLOW`: never an
+// existing file, never through a symlink), then renamed over FILE. rename
+// replaces a symlink someone placed at FILE; it never follows it.
+
+/// `renameat(dir, from, dir, to)`: replaces `to` (whatever it is, a symlink
+/// included, never followed) with `from`, atomically.
+pub fn rename_at(dir: BorrowedFd<'_>, from: &CStr, to: &CStr) -> SysResult<()> {
+    rustix::fs::renameat(dir, from, dir, to)
+}
+
+/// `unlinkat(dir, name, 0)`: removes one name (a file or symlink; never
+/// follows it).
+pub fn unlink_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<()> {
+    rustix::fs::unlinkat(dir, name, AtFlags::empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

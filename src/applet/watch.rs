@@ -36,6 +36,7 @@ use crate::applet::apply::{open_report, resolve, sweep, Target, TreeOpts};
 use crate::budget::{
     INOTIFY_BUF, MAX_DEPTH, MAX_SEEN_FINDINGS, MAX_WATCHED_DIRS, WATCH_DEBOUNCE_MS,
 };
+use crate::metrics::Metrics;
 use crate::output::{Action, Finding, Format, Gate, Level, Report};
 use crate::sys::{self, DirStream, Errno, Kind as FsKind};
 use argh::FromArgs;
@@ -102,6 +103,9 @@ struct Args {
     /// 0 or 1 without watching or changing anything (for init scripts)
     #[argh(switch)]
     check_config: bool,
+    /// write Prometheus metrics to FILE (*.prom) after each sweep or event batch
+    #[argh(option)]
+    metrics: Option<String>,
 }
 
 /// Runs `chperms watch`; `args` exclude "watch".
@@ -168,6 +172,7 @@ fn check_configuration(
     if let Some(cmd) = alert {
         crate::alert::check_command(&cmd)?;
     }
+    Metrics::open(opts.metrics.as_deref(), true)?;
     let mut s = format!("{} trees (", targets.len());
     for (i, t) in targets.iter().enumerate() {
         if i > 0 {
@@ -208,6 +213,8 @@ struct Monitor {
     watches: Watches,
     /// Targets that saw inotify events since the last re-sweep.
     dirty: Vec<bool>,
+    /// `--metrics`: written after each full sweep and event batch.
+    metrics: Metrics,
 }
 
 impl Monitor {
@@ -221,6 +228,8 @@ impl Monitor {
         let mut report = open_report(&opts)?;
         let seen: &'static RefCell<Seen> = Box::leak(Box::default());
         report.gate = Some(Box::new(SeenGate(seen)));
+        let metrics = Metrics::open(opts.metrics.as_deref(), true)?;
+        metrics.attach(&mut report);
         let alerts = match alert {
             Some(cmd) => {
                 let (a, l) = Alerts::new(cmd)?;
@@ -245,6 +254,7 @@ impl Monitor {
             signals,
             watches: Watches::new(opts.cross_mounts),
             dirty,
+            metrics,
             opts,
         })
     }
@@ -317,6 +327,7 @@ impl Monitor {
                         self.sweep_one(t);
                     }
                 }
+                self.write_metrics();
             }
             if now >= next_full {
                 if self.opts.all {
@@ -340,10 +351,14 @@ impl Monitor {
             return false;
         };
         let (watches, dirty) = (&mut self.watches, &mut self.dirty);
+        let (targets, metrics) = (&self.targets, &mut self.metrics);
         let mut any = false;
         let mut n = 0;
         let r = sys::inotify_drain(fd.as_fd(), buf, |e| {
             n += 1;
+            if let Some(t) = watches.target_of(e.wd).and_then(|t| targets.get(t)) {
+                metrics.event(&t.base);
+            }
             if e.mask & libc::IN_Q_OVERFLOW != 0 || n > MAX_EVENTS_ONE_BY_ONE {
                 dirty.fill(true);
                 any = true;
@@ -380,8 +395,10 @@ impl Monitor {
         };
         self.watches.add_tree(t, target, self.interval);
         self.seen.borrow_mut().begin(t);
+        let run = self.metrics.begin(&self.report);
         sweep(target, self.fix, self.opts.cross_mounts, &mut self.report);
         crate::procs::check_processes(&target.policy.processes, &mut self.report);
+        self.metrics.end(&target.base, run, &self.report);
         self.seen.borrow_mut().end(t);
         self.report.flush();
     }
@@ -389,6 +406,16 @@ impl Monitor {
     fn sweep_all(&mut self) {
         for t in 0..self.targets.len() {
             self.sweep_one(t);
+        }
+        self.write_metrics();
+    }
+
+    /// `--metrics`: the figures of every target's last sweep (a failure is
+    /// said once, until a write succeeds again).
+    fn write_metrics(&mut self) {
+        let bases = self.targets.iter().map(|t| t.base.as_slice());
+        if let Some(msg) = self.metrics.write_or_say(bases) {
+            warn(Level::Err, format_args!("{msg}"));
         }
     }
 
