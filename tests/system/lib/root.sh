@@ -265,7 +265,14 @@ Conffiles:
 Installed-Time: 1700000000
 
 EOF
-	for _p in libc libgcc busybox; do : >"$_root/usr/lib/opkg/info/$_p.list"; done
+	: >"$_root/usr/lib/opkg/info/libc.list"
+	: >"$_root/usr/lib/opkg/info/libgcc.list"
+	# busybox owns its applet links, as in an image (opkg relinks an
+	# alternative to /bin/busybox when busybox owns the name).
+	{
+		echo /bin/busybox
+		"$_root/bin/busybox" --list-full | sed 's|^|/|'
+	} >"$_root/usr/lib/opkg/info/busybox.list"
 }
 
 sys_root_opkg_arch() {
@@ -286,7 +293,7 @@ sys_root_apk() {
 	_mk=$(mktemp -d "${TMPDIR:-/tmp}/sys-apk.XXXXXX")
 	for _p in libc:1.2.5-r4 busybox:1.36.1-r2; do
 		mkdir -p "$_mk/${_p%%:*}/files"
-		"$SYS_STAGE/usr/bin/apk" mkpkg --info "name:${_p%%:*}" --info "version:${_p#*:}" \
+		LD_LIBRARY_PATH=$SYS_STAGE/usr/lib "$SYS_STAGE/usr/bin/apk" mkpkg --info "name:${_p%%:*}" --info "version:${_p#*:}" \
 			--info "arch:$_arch" --info "description:${_p%%:*} (present in the image)" \
 			--info "license:GPL-2.0" --files "$_mk/${_p%%:*}/files" \
 			--output "$_mk/${_p%%:*}.apk" >/dev/null || sys_die "apk mkpkg ${_p%%:*} failed"
