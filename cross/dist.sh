@@ -56,13 +56,17 @@ if [ ! -f "$out" ] || [ "$(cat "$out.key" 2>/dev/null)" != "$key" ]; then
 	git archive --format=tar HEAD | tar -xf - -C "$top"
 	for f in $EXCLUDE; do rm -f "$top/$f"; done
 	# Vendored crates, exactly those Cargo.lock names.
-	(cd "$top" && cargo vendor --locked --quiet vendor >"$work/vendor-config.toml") ||
+	(cd "$top" && cargo vendor --locked --quiet vendor >/dev/null) ||
 		die "cargo vendor failed (it needs crates.io once; the tarball then builds offline)"
 	mkdir -p "$top/.cargo"
-	{
-		echo "# Written by cross/dist.sh: build from the crates in vendor/, offline."
-		cat "$work/vendor-config.toml"
-	} >"$top/.cargo/config.toml"
+	cat >"$top/.cargo/config.toml" <<'EOF'
+# Written by cross/dist.sh: build from the crates in vendor/, offline.
+[source.crates-io]
+replace-with = "vendored-sources"
+
+[source.vendored-sources]
+directory = "vendor"
+EOF
 	mkdir -p "$DIST"
 	(cd "$work" && tar --format=gnu --sort=name --numeric-owner --owner=0 --group=0 \
 		--mtime="@$epoch" --mode='u+rw,go+r,go-w' -cf - "chperms-$version") | gzip -9n >"$out.tmp"

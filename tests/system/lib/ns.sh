@@ -16,7 +16,7 @@
 #   sys_ns_pid ROOT       the host pid of the root's PID 1 (for nsenter by hand).
 #   sys_ns_stop ROOT      SIGTERM to PID 1 (which stops everything inside; unshare
 #                         --fork itself ignores SIGTERM), SIGKILL after 5 s; waits.
-#   sys_ns_cleanup        stop every root this shell started and delete it (unless
+#   sys_ns_cleanup        stop every root this shell made or started and delete it (unless
 #                         SYS_KEEP_ROOT=1): call it from an EXIT trap, e.g.
 #                         trap sys_ns_cleanup EXIT; trap 'exit 1' INT TERM
 #
@@ -29,8 +29,6 @@
 # Mounts live only in the private mount namespace: on the host ROOT stays a
 # plain directory (deleting it never reaches through a mount). When PID 1
 # exits, the kernel kills everything left in the pid namespace.
-
-SYS_NS_ROOTS=""
 
 sys_ns_pid() { cat "$1.ns/pid" 2>/dev/null; }
 
@@ -104,7 +102,7 @@ EOF
 		</dev/null >"$_state/stage1.log" 2>&1 &
 	_upid=$!
 	echo "$_upid" >"$_state/unshare.pid"
-	SYS_NS_ROOTS="$SYS_NS_ROOTS $_root"
+	_sys_track_root "$_root"
 	# PID 1's host pid: unshare's only child.
 	_i=0 _child=""
 	while [ $_i -lt 100 ]; do
@@ -173,13 +171,13 @@ sys_ns_stop() {
 _sys_ns_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 sys_ns_cleanup() {
-	for _r in $SYS_NS_ROOTS; do
-		sys_ns_stop "$_r"
+	for _c in $SYS_ROOTS; do
+		sys_ns_stop "$_c"
 		if [ -z "${SYS_KEEP_ROOT:-}" ]; then
-			rm -rf "$_r" "$_r.ns"
+			rm -rf "$_c" "$_c.ns"
 		else
-			sys_say "kept $_r (SYS_KEEP_ROOT)"
+			sys_say "kept $_c (SYS_KEEP_ROOT)"
 		fi
 	done
-	SYS_NS_ROOTS=""
+	SYS_ROOTS=""
 }

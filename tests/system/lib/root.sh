@@ -10,7 +10,8 @@
 #                         /lib/config/uci.sh, /usr/share/libubox/jshn.sh), /var ->
 #                         /tmp, /etc/init.d, /etc/rc.d, /etc/config, /sbin/sys-init
 #                         (PID 1 for ns.sh) and /etc/sys-init.d/10-syslogd
-#                         (BusyBox syslogd -C: `logread` shows facility.level).
+#                         (BusyBox syslogd -C1024, a 1 MiB ring: `logread` shows
+#                         facility.level).
 #                         ROOT must not exist; tests usually take
 #                         ROOT=$(sys_root_dir NAME).
 #   sys_root_dir NAME     a fresh, unused path under target/system/roots/.
@@ -96,6 +97,8 @@ sys_root_new() {
 	_bbroot=$(sys_deb_extract "$SYS_BUSYBOX_DEB")
 	umask 022
 	mkdir -p "$_root"
+	_root=$(cd "$_root" && pwd)
+	_sys_track_root "$_root"
 	for _d in bin sbin lib usr/bin usr/sbin usr/lib usr/share etc/init.d etc/rc.d \
 		etc/config etc/sys-init.d proc dev tmp root overlay; do
 		mkdir -p "$_root/$_d"
@@ -118,7 +121,7 @@ sys_root_new() {
 	install -D -m 0644 "$_files/lib/config/uci.sh" "$_root/lib/config/uci.sh"
 	install -D -m 0644 "$_files/usr/share/libubox/jshn.sh" "$_root/usr/share/libubox/jshn.sh"
 	_sys_root_init "$_root"
-	sys_root_daemon "$_root" 10-syslogd 'syslogd -n -C256' 'test -S /dev/log'
+	sys_root_daemon "$_root" 10-syslogd 'syslogd -n -C1024' 'test -S /dev/log'
 }
 
 # /sbin/sys-init: PID 1 inside the namespaces (see ns.sh).
