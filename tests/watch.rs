@@ -793,6 +793,9 @@ fn a_burst_of_findings_beyond_the_syslog_queue_is_not_dropped() {
         .filter(|l| l.contains("(was 0777)"))
         .count();
     let logged = got.iter().filter(|m| m.contains("(was 0777)")).count();
-    assert!(printed > 10, "the burst must outrun the queue: {printed} findings");
+    assert!(
+        printed > 10,
+        "the burst must outrun the queue: {printed} findings"
+    );
     assert_eq!(logged, printed, "findings in syslog vs on stdout: {got:?}");
 }
