@@ -4,7 +4,8 @@
 #   sys_ns_start ROOT     start ROOT: new mount, pid, ipc and uts namespaces
 #                         (net too with SYS_NS_NET=1), /proc, a private /dev
 #                         (null zero full random urandom tty) and /tmp (tmpfs),
-#                         hostname OpenWrt, then chroot ROOT /sbin/sys-init as
+#                         hostname $SYS_NS_HOSTNAME (default OpenWrt), then
+#                         chroot ROOT /sbin/sys-init as
 #                         PID 1, which runs /etc/sys-init.d/* in order (syslogd,
 #                         ubusd, procd, ... each starts its daemon and waits for
 #                         it). Returns once every script has run; on a failure
@@ -68,7 +69,7 @@ sys_ns_start() {
 	# hostname, binfmt, then chroot into the root's own PID 1.
 	cat >"$_state/stage1" <<'EOF'
 set -e
-root=$1 state=$2 userns=$3
+root=$1 state=$2 userns=$3 host=$4
 if [ -n "$userns" ]; then
 	# Wait until the host has mapped every id to itself.
 	while [ -z "$(cat /proc/self/uid_map)" ]; do sleep 0.05; done
@@ -86,7 +87,7 @@ ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
 mkdir -p "$root/dev/shm" "$root/dev/pts"
 mount -t tmpfs -o mode=1777,nosuid,nodev,size=256m tmp "$root/tmp"
-hostname OpenWrt
+hostname "$host"
 if [ -s "$state/binfmt" ]; then
 	mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 	while IFS= read -r line; do
@@ -99,6 +100,7 @@ exec chroot "$root" /sbin/sys-init
 EOF
 	# shellcheck disable=SC2086
 	setsid unshare $_flags -- /bin/sh "$_state/stage1" "$_root" "$_state" "$_userns" \
+		"${SYS_NS_HOSTNAME:-OpenWrt}" \
 		</dev/null >"$_state/stage1.log" 2>&1 &
 	_upid=$!
 	echo "$_upid" >"$_state/unshare.pid"
