@@ -48,13 +48,15 @@ sys_build_apk
 # The .apk files (make apk without its cross prerequisite: make test built them).
 sh "$SYS_REPO/cross/apk.sh" >/dev/null || sys_die "cross/apk.sh failed"
 
-# The next release (same binaries, PKG_RELEASE + 1) for the upgrade step.
+# The next release (PKG_RELEASE + 1) for the upgrade step. Its binary differs
+# from this one's by a trailing NUL byte (an ELF runs the same with it), as
+# a rebuilt binary would: the upgrade must restart the watcher on it.
 NEXT=$SYS_CACHE/next-release
 rm -rf "$NEXT" && mkdir -p "$NEXT"
 for t in x86_64-unknown-linux-musl aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf \
 	mipsel-unknown-linux-musl mips-unknown-linux-musl; do
 	[ -f "$DIST/$t/chperms" ] || sys_die "$DIST/$t/chperms missing: make cross"
-	mkdir -p "$NEXT/$t" && ln -s "$DIST/$t/chperms" "$NEXT/$t/chperms"
+	mkdir -p "$NEXT/$t" && cp "$DIST/$t/chperms" "$NEXT/$t/chperms" && printf '\0' >>"$NEXT/$t/chperms"
 done
 CHPERMS_PKG_RELEASE=$((release + 1)) CROSS_DIST=$NEXT sh "$SYS_REPO/cross/ipk.sh" >/dev/null ||
 	sys_die "cross/ipk.sh for the next release failed"
@@ -324,6 +326,7 @@ EOF'
 
 	# Upgrade: the modified /etc/config/chperms stays.
 	local before
+	pid=$(pid_of vhosts)
 	before=$(run 'cat /etc/config/chperms')
 	out=$(pm_install "$pkg2" 2>&1)
 	t_check "[$P] upgrade to $V2 (got: $(echo "$out" | tail -3))" test "$(pm_version)" = "$V2"
@@ -332,7 +335,9 @@ EOF'
 	opkg) t_check "[$P] upgrade wrote the new default as /etc/config/chperms-opkg" run "grep -q \"option enabled '0'\" /etc/config/chperms-opkg" ;;
 	apk) t_check "[$P] upgrade wrote the new default as /etc/config/chperms.apk-new" run "grep -q \"option enabled '0'\" /etc/config/chperms.apk-new" ;;
 	esac
-	t_check "[$P] upgrade: the watchers run" sys_wait_until 5 has_instance vhosts
+	t_check "[$P] upgrade: the watcher restarted on the new binary" sys_wait_until 5 new_pid vhosts "$pid"
+	t_eq "[$P] upgrade: it runs the installed binary (not a deleted one)" \
+		/usr/sbin/chperms "$(run "readlink /proc/$(pid_of vhosts)/exe")"
 
 	# Remove: stops the watchers, keeps the modified conffile, gives stat/find back.
 	pid=$(pid_of vhosts)
