@@ -89,7 +89,10 @@ mkdir -p "$root/dev/shm" "$root/dev/pts"
 mount -t tmpfs -o mode=1777,nosuid,nodev,size=256m tmp "$root/tmp"
 hostname "$host"
 if [ -s "$state/binfmt" ]; then
-	mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+	mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || {
+		echo "SYS_NS_BINFMT: cannot mount binfmt_misc in a user namespace (Linux $(uname -r); 6.7 or later can)"
+		exit 1
+	}
 	while IFS= read -r line; do
 		# The kernel decodes the \xHH escapes itself.
 		[ -n "$line" ] && printf '%s\n' "$line" >/proc/sys/fs/binfmt_misc/register
