@@ -2,8 +2,9 @@
 # cross/dist.sh — the release tarball, buildable offline.
 #
 #   sh cross/dist.sh          write dist/chperms-<version>.tar.gz (+ .sha256,
-#                             .sha512) and fill PKG_HASH in
-#                             openwrt-package/Makefile; prints what to do next
+#                             .sha512), fill PKG_HASH in openwrt-package/Makefile
+#                             and the tarball's sha512sums line in alpine/APKBUILD;
+#                             prints what to do next
 #   sh cross/dist.sh name     print the tarball's file name (nothing built)
 #   sh cross/dist.sh sha512   build it if needed, print "<sha512>  <name>"
 #                             (the line abuild's sha512sums wants)
@@ -85,7 +86,15 @@ esac
 mk=openwrt-package/Makefile
 sed -i "s/^PKG_HASH:=.*/PKG_HASH:=$sha256/; s/^PKG_SOURCE:=.*/PKG_SOURCE:=\$(PKG_NAME)-\$(PKG_VERSION).tar.gz/" "$mk"
 grep -q "^PKG_HASH:=$sha256$" "$mk" || die "could not write PKG_HASH into $mk"
+# And the tarball's line in the APKBUILD's sha512sums ("<hash>  <name>").
+apkbuild=alpine/APKBUILD
+if [ -f "$apkbuild" ] && grep -q "^[^ ]*  $name\$" "$apkbuild"; then
+	sha512=$(cut -d' ' -f1 "$out.sha512")
+	sed -i "s/^[^ ]*  $name\$/$sha512  $name/" "$apkbuild"
+	grep -q "^$sha512  $name\$" "$apkbuild" || die "could not write the sha512 into $apkbuild"
+	say "$apkbuild: sha512sums line for $name"
+fi
 say "$out ($(wc -c <"$out") bytes, HEAD $head)"
 say "$mk: PKG_HASH:=$sha256"
 say "APKBUILD sha512sums: $(cat "$out.sha512")"
-say "publish $name at the Makefile's PKG_SOURCE_URL (or copy it into the SDK's dl/), then commit $mk"
+say "publish $name at the Makefile's PKG_SOURCE_URL (or copy it into the SDK's dl/), then commit $mk and $apkbuild"
