@@ -971,6 +971,20 @@ pub fn poll_readable<const N: usize>(fds: [BorrowedFd<'_>; N], timeout_ms: i32) 
     out
 }
 
+/// Waits until `fd` can be written or `timeout_ms` passed; false on a
+/// timeout, an error or `EINTR` (a datagram socket: syslogd's queue has
+/// room again).
+pub fn poll_writable(fd: BorrowedFd<'_>, timeout_ms: i32) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: pfd is one valid pollfd.
+    let rc = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+    rc > 0 && pfd.revents & libc::POLLOUT != 0
+}
+
 /// Makes a handle non-blocking (alert stdin pipes: a command that does not
 /// read must not stall the monitor).
 pub fn set_nonblocking<Fd: AsFd>(fd: Fd) -> SysResult<()> {

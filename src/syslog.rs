@@ -15,7 +15,9 @@
 //!   drift `warning`, repairs `notice`, errors `err`, the watcher's status
 //!   lines `info`/`notice`. Services that pass `--syslog` therefore must not
 //!   also pipe chperms's stdout/stderr into syslog (every line twice).
-//! - The socket is non-blocking: a stuck syslogd drops messages instead of
+//! - The socket is non-blocking: a full queue (a burst of findings; Linux
+//!   queues 10 datagrams by default) waits up to `SYSLOG_WAIT_MS` for
+//!   syslogd to catch up; a stuck syslogd drops messages instead of
 //!   stalling the monitor. A send that fails because syslogd restarted
 //!   (`ECONNREFUSED`, `ENOTCONN`, `ENOENT`) reconnects once and retries.
 //! - Control bytes in file names are escaped as `\xNN`: a name holding a
@@ -23,9 +25,10 @@
 //! - `CHPERMS_SYSLOG_SOCKET` replaces `/dev/log` (tests bind their own
 //!   socket; root sets root's environment, so this grants nothing).
 
-use crate::budget::SYSLOG_MAX;
+use crate::budget::{SYSLOG_MAX, SYSLOG_WAIT_MS};
 use crate::output::{civil_from_days, now_secs, Action, Finding, Kind, Level, Listener};
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixDatagram;
 
 const LOG_DAEMON: u8 = 3 << 3;
@@ -44,6 +47,9 @@ pub struct SyslogListener {
     sock: Option<UnixDatagram>,
     /// Set once "cannot reach syslog" was said.
     said: bool,
+    /// syslogd left a message waiting [`SYSLOG_WAIT_MS`]: drop without
+    /// waiting until a send goes through again.
+    stuck: bool,
     pid: u32,
     msg: Vec<u8>,
 }
@@ -63,6 +69,7 @@ impl SyslogListener {
             path,
             sock: None,
             said: false,
+            stuck: false,
             pid: std::process::id(),
             msg: Vec::with_capacity(256),
         };
@@ -103,9 +110,22 @@ impl SyslogListener {
             }
             let Some(s) = self.sock.as_ref() else { return };
             match s.send(&self.msg) {
-                Ok(_) => return,
-                // A full queue: drop this message rather than block.
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Ok(_) => {
+                    self.stuck = false;
+                    return;
+                }
+                // A full queue: wait a little for syslogd to catch up (a
+                // burst of findings), then drop rather than block.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if !self.stuck
+                        && crate::sys::poll_writable(s.as_fd(), SYSLOG_WAIT_MS)
+                        && s.send(&self.msg).is_ok()
+                    {
+                        return;
+                    }
+                    self.stuck = true;
+                    return;
+                }
                 Err(_) if attempt == 0 => self.sock = None,
                 Err(_) => return,
             }

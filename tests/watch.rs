@@ -762,3 +762,40 @@ fn check_config_says_ok_or_why_not_on_stderr_and_in_syslog() {
         common::stderr(&cmd)
     );
 }
+
+/// A burst of findings longer than syslogd's queue (Linux queues 10
+/// datagrams per socket by default) must wait for a slow syslogd, not be
+/// dropped: procd services read what they found in `logread` only.
+#[test]
+fn a_burst_of_findings_beyond_the_syslog_queue_is_not_dropped() {
+    let t = TempDir::new("syslog-burst");
+    let base = good_tree(&t);
+    let policy = t.join("app.json");
+    write_policy(&policy, &base);
+    for d in DIRS {
+        chmod(&base.join(d), 0o777);
+    }
+    let sock = t.join("log.sock");
+    let server = UnixDatagram::bind(&sock).expect("bind");
+    let child = common::chperms()
+        .args(["check", "--syslog", "--policy"])
+        .arg(&policy)
+        .env("CHPERMS_SYSLOG_SOCKET", &sock)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("check");
+    // A syslogd busy elsewhere: nothing is read for 200 ms.
+    std::thread::sleep(Duration::from_millis(200));
+    let got = drain(&server, 3);
+    let o = child.wait_with_output().expect("wait");
+    let printed = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| l.contains("(was 0777)"))
+        .count();
+    let logged = got.iter().filter(|m| m.contains("(was 0777)")).count();
+    assert!(
+        printed > 10,
+        "the burst must outrun the queue: {printed} findings"
+    );
+    assert_eq!(logged, printed, "findings in syslog vs on stdout: {got:?}");
+}

@@ -40,6 +40,12 @@ SYS_CACHE=${SYS_CACHE:-$SYS_REPO/target/system}
 SYS_VENDOR=${CHPERMS_VENDOR:-$SYS_REPO/../shared/vendor}
 SYS_ME=${SYS_ME:-${0##*/}}
 
+# Roots made or started by this shell, for sys_ns_cleanup (ns.sh).
+SYS_ROOTS=${SYS_ROOTS:-}
+_sys_track_root() {
+	case " $SYS_ROOTS " in *" $1 "*) ;; *) SYS_ROOTS="$SYS_ROOTS $1" ;; esac
+}
+
 sys_say() { printf '%s: %s\n' "$SYS_ME" "$*"; }
 sys_die() { printf '%s: FAILED: %s\n' "$SYS_ME" "$*" >&2; exit 1; }
 

@@ -4,7 +4,8 @@
 #   sys_ns_start ROOT     start ROOT: new mount, pid, ipc and uts namespaces
 #                         (net too with SYS_NS_NET=1), /proc, a private /dev
 #                         (null zero full random urandom tty) and /tmp (tmpfs),
-#                         hostname OpenWrt, then chroot ROOT /sbin/sys-init as
+#                         hostname $SYS_NS_HOSTNAME (default OpenWrt), then
+#                         chroot ROOT /sbin/sys-init as
 #                         PID 1, which runs /etc/sys-init.d/* in order (syslogd,
 #                         ubusd, procd, ... each starts its daemon and waits for
 #                         it). Returns once every script has run; on a failure
@@ -16,7 +17,7 @@
 #   sys_ns_pid ROOT       the host pid of the root's PID 1 (for nsenter by hand).
 #   sys_ns_stop ROOT      SIGTERM to PID 1 (which stops everything inside; unshare
 #                         --fork itself ignores SIGTERM), SIGKILL after 5 s; waits.
-#   sys_ns_cleanup        stop every root this shell started and delete it (unless
+#   sys_ns_cleanup        stop every root this shell made or started and delete it (unless
 #                         SYS_KEEP_ROOT=1): call it from an EXIT trap, e.g.
 #                         trap sys_ns_cleanup EXIT; trap 'exit 1' INT TERM
 #
@@ -30,17 +31,16 @@
 # plain directory (deleting it never reaches through a mount). When PID 1
 # exits, the kernel kills everything left in the pid namespace.
 
-SYS_NS_ROOTS=""
-
 sys_ns_pid() { cat "$1.ns/pid" 2>/dev/null; }
 
 # _sys_ns_binfmt_line ARCH: the binfmt_misc registration for ARCH's ELF
-# header (magic and mask as in Debian's qemu-user-static; F: qemu is opened
-# now, on the host, so the root needs no copy of it).
+# header (magic and mask as in qemu's qemu-binfmt-conf.sh: MIPS ignores
+# EI_ABIVERSION, which non-PIC MIPS binaries set to 1; F: qemu is opened now,
+# on the host, so the root needs no copy of it).
 _sys_ns_binfmt_line() {
 	case $1 in
-	mipsel) printf '%s' ':chperms-mipsel:M::\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-mipsel-static:F' ;;
-	mips) printf '%s' ':chperms-mips:M::\x7fELF\x01\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff:/usr/bin/qemu-mips-static:F' ;;
+	mipsel) printf '%s' ':chperms-mipsel:M::\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08\x00:\xff\xff\xff\xff\xff\xff\xff\x00\x00\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-mipsel-static:F' ;;
+	mips) printf '%s' ':chperms-mips:M::\x7fELF\x01\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08:\xff\xff\xff\xff\xff\xff\xff\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff:/usr/bin/qemu-mips-static:F' ;;
 	arm) printf '%s' ':chperms-arm:M::\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x28\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-arm-static:F' ;;
 	aarch64) printf '%s' ':chperms-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-aarch64-static:F' ;;
 	*) sys_die "SYS_NS_BINFMT: unknown arch '$1' (mipsel mips arm aarch64)" ;;
@@ -69,7 +69,7 @@ sys_ns_start() {
 	# hostname, binfmt, then chroot into the root's own PID 1.
 	cat >"$_state/stage1" <<'EOF'
 set -e
-root=$1 state=$2 userns=$3
+root=$1 state=$2 userns=$3 host=$4
 if [ -n "$userns" ]; then
 	# Wait until the host has mapped every id to itself.
 	while [ -z "$(cat /proc/self/uid_map)" ]; do sleep 0.05; done
@@ -87,9 +87,12 @@ ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
 mkdir -p "$root/dev/shm" "$root/dev/pts"
 mount -t tmpfs -o mode=1777,nosuid,nodev,size=256m tmp "$root/tmp"
-hostname OpenWrt
+hostname "$host"
 if [ -s "$state/binfmt" ]; then
-	mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+	mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || {
+		echo "SYS_NS_BINFMT: cannot mount binfmt_misc in a user namespace (Linux $(uname -r); 6.7 or later can)"
+		exit 1
+	}
 	while IFS= read -r line; do
 		# The kernel decodes the \xHH escapes itself.
 		[ -n "$line" ] && printf '%s\n' "$line" >/proc/sys/fs/binfmt_misc/register
@@ -100,10 +103,11 @@ exec chroot "$root" /sbin/sys-init
 EOF
 	# shellcheck disable=SC2086
 	setsid unshare $_flags -- /bin/sh "$_state/stage1" "$_root" "$_state" "$_userns" \
+		"${SYS_NS_HOSTNAME:-OpenWrt}" \
 		</dev/null >"$_state/stage1.log" 2>&1 &
 	_upid=$!
 	echo "$_upid" >"$_state/unshare.pid"
-	SYS_NS_ROOTS="$SYS_NS_ROOTS $_root"
+	_sys_track_root "$_root"
 	# PID 1's host pid: unshare's only child.
 	_i=0 _child=""
 	while [ $_i -lt 100 ]; do
@@ -172,13 +176,13 @@ sys_ns_stop() {
 _sys_ns_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 sys_ns_cleanup() {
-	for _r in $SYS_NS_ROOTS; do
-		sys_ns_stop "$_r"
+	for _c in $SYS_ROOTS; do
+		sys_ns_stop "$_c"
 		if [ -z "${SYS_KEEP_ROOT:-}" ]; then
-			rm -rf "$_r" "$_r.ns"
+			rm -rf "$_c" "$_c.ns"
 		else
-			sys_say "kept $_r (SYS_KEEP_ROOT)"
+			sys_say "kept $_c (SYS_KEEP_ROOT)"
 		fi
 	done
-	SYS_NS_ROOTS=""
+	SYS_ROOTS=""
 }

@@ -1,18 +1,20 @@
-# tests/system/lib/root.sh — make an OpenWrt-like root directory to run with ns.sh.
-# Sourced after common.sh and build.sh, never run. Offers:
+# tests/system/lib/root.sh — make a BusyBox root (OpenWrt-like or plain) to run
+# with ns.sh. Sourced after common.sh and build.sh, never run. Offers:
 #
-#   sys_root_new ROOT     a BusyBox root: Debian's busybox-static as /bin/busybox
-#                         with every applet linked (/bin/sh is BusyBox ash, as on
-#                         OpenWrt), OpenWrt's /etc/passwd, /etc/group (www-data:33)
-#                         and /etc/shadow, OpenWrt's shell files from
-#                         $SYS_VENDOR/openwrt-files (/etc/rc.common,
+#   sys_root_busybox ROOT  a plain BusyBox root: Debian's busybox-static as
+#                         /bin/busybox with every applet linked (/bin/sh is
+#                         BusyBox ash), OpenWrt's /etc/passwd, /etc/group
+#                         (www-data:33) and /etc/shadow (replace them if you want
+#                         others), /sbin/sys-init (PID 1 for ns.sh) and
+#                         /etc/sys-init.d/10-syslogd (BusyBox syslogd -C1024, a
+#                         1 MiB ring: `logread` shows facility.level). Needs no
+#                         upstream sources. ROOT must not exist; tests usually
+#                         take ROOT=$(sys_root_dir NAME).
+#   sys_root_new ROOT     sys_root_busybox + OpenWrt: /var -> /tmp, /etc/rc.d,
+#                         /etc/config, /etc/hostname, and OpenWrt's shell files
+#                         from $SYS_VENDOR/openwrt-files (/etc/rc.common,
 #                         /lib/functions.sh, /lib/functions/{procd,service}.sh,
-#                         /lib/config/uci.sh, /usr/share/libubox/jshn.sh), /var ->
-#                         /tmp, /etc/init.d, /etc/rc.d, /etc/config, /sbin/sys-init
-#                         (PID 1 for ns.sh) and /etc/sys-init.d/10-syslogd
-#                         (BusyBox syslogd -C: `logread` shows facility.level).
-#                         ROOT must not exist; tests usually take
-#                         ROOT=$(sys_root_dir NAME).
+#                         /lib/config/uci.sh, /usr/share/libubox/jshn.sh).
 #   sys_root_dir NAME     a fresh, unused path under target/system/roots/.
 #   sys_root_install ROOT FILE [DEST]   copy a host ELF (or script) into ROOT at
 #                         DEST (default: the same path) with every shared library
@@ -32,6 +34,12 @@
 #                         noarch and ARCH, and a status file with libc and busybox
 #                         installed (as an OpenWrt image has).
 #   sys_root_opkg_arch ROOT ARCH   configure one more arch (as an operator would).
+#
+# Example (a host program as a daemon, e.g. Debian's dropbear for SSH):
+#   sys_root_install "$R" "$(sys_deb_extract dropbear-bin)/usr/sbin/dropbear" /usr/sbin/dropbear
+#   sys_root_daemon "$R" 40-dropbear 'dropbear -F -E -p 127.0.0.1:2222' 'netstat -ltn | grep -q :2222'
+# The network namespace is the host's unless SYS_NS_NET=1, so the host
+# reaches it on 127.0.0.1:2222 (pick a free port).
 #   sys_root_apk ROOT ARCH    apk v3 from sys_build_apk (/usr/bin/apk), /etc/apk/arch,
 #                         and a database with libc and busybox installed (from two
 #                         empty marker packages made with `apk mkpkg`).
@@ -87,28 +95,41 @@ EOF
 	chmod 0600 "$1/etc/shadow"
 }
 
-sys_root_new() {
+sys_root_busybox() {
 	_root=$1
-	[ ! -e "$_root" ] || sys_die "sys_root_new: $_root exists"
-	sys_need_vendor || sys_die "sys_root_new: no upstream sources"
-	_files=$SYS_VENDOR/openwrt-files
-	[ -f "$_files/etc/rc.common" ] || sys_die "sys_root_new: $_files/etc/rc.common missing"
+	[ ! -e "$_root" ] || sys_die "sys_root_busybox: $_root exists"
 	_bbroot=$(sys_deb_extract "$SYS_BUSYBOX_DEB")
 	umask 022
 	mkdir -p "$_root"
-	for _d in bin sbin lib usr/bin usr/sbin usr/lib usr/share etc/init.d etc/rc.d \
-		etc/config etc/sys-init.d proc dev tmp root overlay; do
+	_root=$(cd "$_root" && pwd)
+	_sys_track_root "$_root"
+	for _d in bin sbin lib usr/bin usr/sbin usr/lib usr/share etc/init.d \
+		etc/sys-init.d proc dev tmp root; do
 		mkdir -p "$_root/$_d"
 	done
 	chmod 0700 "$_root/root"
 	chmod 1777 "$_root/tmp"
-	ln -s tmp "$_root/var"
 	install -m 0755 "$_bbroot/bin/busybox" "$_root/bin/busybox"
 	# Every applet at the path BusyBox itself would install it to.
 	"$_root/bin/busybox" --list-full | while IFS= read -r _a; do
 		[ -e "$_root/$_a" ] || [ -L "$_root/$_a" ] || ln -s /bin/busybox "$_root/$_a"
 	done
 	_sys_root_passwd "$_root"
+	_sys_root_init "$_root"
+	sys_root_daemon "$_root" 10-syslogd 'syslogd -n -C1024' 'test -S /dev/log'
+}
+
+sys_root_new() {
+	_root=$1
+	[ ! -e "$_root" ] || sys_die "sys_root_new: $_root exists"
+	sys_need_vendor || sys_die "sys_root_new: no upstream sources"
+	_files=$SYS_VENDOR/openwrt-files
+	[ -f "$_files/etc/rc.common" ] || sys_die "sys_root_new: $_files/etc/rc.common missing"
+	sys_root_busybox "$_root"
+	_root=$(cd "$1" && pwd)
+	# OpenWrt: /var is /tmp (a tmpfs at run time).
+	ln -s tmp "$_root/var"
+	mkdir -p "$_root/etc/rc.d" "$_root/etc/config" "$_root/overlay"
 	echo OpenWrt >"$_root/etc/hostname"
 	# OpenWrt's own shell files, unchanged.
 	install -m 0755 "$_files/etc/rc.common" "$_root/etc/rc.common"
@@ -117,8 +138,6 @@ sys_root_new() {
 	install -D -m 0644 "$_files/lib/functions/service.sh" "$_root/lib/functions/service.sh"
 	install -D -m 0644 "$_files/lib/config/uci.sh" "$_root/lib/config/uci.sh"
 	install -D -m 0644 "$_files/usr/share/libubox/jshn.sh" "$_root/usr/share/libubox/jshn.sh"
-	_sys_root_init "$_root"
-	sys_root_daemon "$_root" 10-syslogd 'syslogd -n -C256' 'test -S /dev/log'
 }
 
 # /sbin/sys-init: PID 1 inside the namespaces (see ns.sh).
@@ -135,7 +154,7 @@ stop() {
 	exit 0
 }
 trap stop TERM INT
-mkdir -p /tmp/log /tmp/lock /tmp/run /tmp/state /tmp/etc
+mkdir -p /tmp/log /var/lock /var/run /var/log /var/state
 cd /
 for s in /etc/sys-init.d/*; do
 	[ -f "$s" ] || continue
@@ -265,7 +284,14 @@ Conffiles:
 Installed-Time: 1700000000
 
 EOF
-	for _p in libc libgcc busybox; do : >"$_root/usr/lib/opkg/info/$_p.list"; done
+	: >"$_root/usr/lib/opkg/info/libc.list"
+	: >"$_root/usr/lib/opkg/info/libgcc.list"
+	# busybox owns its applet links, as in an image (opkg relinks an
+	# alternative to /bin/busybox when busybox owns the name).
+	{
+		echo /bin/busybox
+		"$_root/bin/busybox" --list-full | sed 's|^|/|'
+	} >"$_root/usr/lib/opkg/info/busybox.list"
 }
 
 sys_root_opkg_arch() {
@@ -286,7 +312,7 @@ sys_root_apk() {
 	_mk=$(mktemp -d "${TMPDIR:-/tmp}/sys-apk.XXXXXX")
 	for _p in libc:1.2.5-r4 busybox:1.36.1-r2; do
 		mkdir -p "$_mk/${_p%%:*}/files"
-		"$SYS_STAGE/usr/bin/apk" mkpkg --info "name:${_p%%:*}" --info "version:${_p#*:}" \
+		LD_LIBRARY_PATH=$SYS_STAGE/usr/lib "$SYS_STAGE/usr/bin/apk" mkpkg --info "name:${_p%%:*}" --info "version:${_p#*:}" \
 			--info "arch:$_arch" --info "description:${_p%%:*} (present in the image)" \
 			--info "license:GPL-2.0" --files "$_mk/${_p%%:*}/files" \
 			--output "$_mk/${_p%%:*}.apk" >/dev/null || sys_die "apk mkpkg ${_p%%:*} failed"
