@@ -200,11 +200,11 @@ return view.extend({
 				E('td', { 'class': 'td' }, [ E('strong', {}, treeLabel(t)), E('br'), E('small', {}, t.path) ]),
 				E('td', { 'class': 'td' }, E('span', { 'class': 'label ' + st[1] }, st[0])),
 				E('td', { 'class': 'td' }, r.status ? String(r.checked) : '—'),
-				E('td', { 'class': 'td chperms-drift' }, r.status ? (r.drift ? '%d: %s'.format(r.drift, driftByKind(r)) : '0') : '—'),
+				E('td', { 'class': 'td chperms-drift' }, r.status ? (r.drift ? driftByKind(r) : _('none')) : '—'),
 				E('td', { 'class': 'td' }, r.status ? String(r.refused) : '—'),
 				E('td', { 'class': 'td' }, r.status ? String(r.errors) : '—'),
 				E('td', { 'class': 'td' }, ago(r.when)),
-				E('td', { 'class': 'td cbi-section-actions' }, [
+				E('td', { 'class': 'td cbi-section-actions', 'style': 'white-space:nowrap' }, [
 					E('button', {
 						'class': 'btn cbi-button cbi-button-action', 'data-action': 'check', 'data-tree': t.id,
 						'click': ui.createHandlerFn(this, 'handleCheck', t.id)
