@@ -30,6 +30,8 @@ VHOST = "shop.example"
 INDEX = f"/srv/{VHOST}/web/app/public/index.php"
 UPLOADS = f"/srv/{VHOST}/web/app/public/uploads"
 SHOP_UID, WWW_GID = 1101, 33
+# LuCI's dialogs stay in the page when closed; the body's class says if one is up.
+NO_DIALOG = "!document.body.classList.contains('modal-overlay-active')"
 
 
 class Suite:
@@ -78,6 +80,13 @@ class Suite:
         inst = (json.loads(out or "{}").get("chperms") or {}).get("instances") or {}
         return {n: (i.get("running", False), " ".join(i.get("command", []))) for n, i in inst.items()}
 
+    def watcher_processes(self):
+        """The command lines of the processes procd says run the watcher."""
+        out = self.in_root("ubus call service list '{\"name\":\"chperms\"}'")
+        inst = (json.loads(out or "{}").get("chperms") or {}).get("instances") or {}
+        pids = [i["pid"] for i in inst.values() if i.get("running") and i.get("pid")]
+        return [self.in_root(f"tr '\\0' ' ' </proc/{pid}/cmdline").strip() for pid in pids]
+
     def wait_watcher(self, want, timeout=40):
         deadline = time.monotonic() + timeout
         last = None
@@ -87,6 +96,15 @@ class Suite:
                 return last
             time.sleep(0.3)
         raise AssertionError(f"procd's chperms service after {timeout} s: {last}")
+
+
+def save_and_apply(b):
+    """Clicks Save & Apply and waits for LuCI to apply, confirm and reload the page."""
+    b.eval("window.chpermsBeforeApply = true")
+    b.click(".cbi-page-actions .cbi-button-apply")
+    b.wait("!window.chpermsBeforeApply && document.readyState == 'complete' && " + NO_DIALOG
+           + " && document.querySelector('[data-name=fix] input[type=checkbox]')",
+           what="the settings page reloaded after Save & Apply", timeout=40)
 
 
 def run(s):
@@ -106,9 +124,9 @@ def run(s):
     # 2. Services -> chperms, through the menu. No /srv yet: the empty state.
     b.click("#topmenu a.menu[data-title='Services'], #topmenu a.menu")
     b.click("#topmenu a[href$='/admin/services/chperms']")
-    b.wait("document.querySelector('.chperms-empty, .chperms-tree')", what="the chperms status page")
-    s.check("Services -> chperms opens the status page",
-            "/admin/services/chperms" in b.eval("location.pathname"), b.eval("location.href"))
+    b.wait("location.pathname.indexOf('/admin/services/chperms') > 0 && document.readyState == 'complete' "
+           "&& document.querySelector('.chperms-empty, .chperms-tree')", what="the chperms status page")
+    s.ok("Services -> chperms opens the status page")
     why = b.eval("(document.querySelector('.chperms-empty')||{}).dataset.why")
     text = b.text(".chperms-empty") or ""
     s.check("empty state: no /srv says what to create", why == "no-root" and "/srv does not exist" in text
@@ -135,7 +153,7 @@ def run(s):
     before = s.on_disk(INDEX)
     b.eval("document.querySelector('tr.chperms-tree').dataset.checkedBefore = '1'")
     b.click(f"button[data-action='check'][data-tree='vhost:{VHOST}']")
-    b.wait("!document.querySelector('.modal .spinning') && document.querySelector('tr.chperms-tree') "
+    b.wait(NO_DIALOG + " && document.querySelector('tr.chperms-tree') "
            "&& !document.querySelector('tr.chperms-tree').dataset.checkedBefore", what="the page after Check")
     status = b.eval(f"document.querySelector(\"tr.chperms-tree[data-tree='vhost:{VHOST}']\").dataset.status")
     s.check("Check: still drift, and the file is untouched on disk",
@@ -176,23 +194,29 @@ def run(s):
     b.type_into("[data-name=interval] input", "300")
     b.type_into("[data-name=alert_cmd] input", "")
     b.click("[data-name=enabled] input[type=checkbox]")
-    b.click(".cbi-page-actions .cbi-button-apply")
+    save_and_apply(b)
     first = s.wait_watcher(lambda w: any(r for r, _ in w.values()))
     cmd = " ".join(c for _, c in first.values())
     s.check("Save & Apply: procd runs the watcher (report only, no --fix)",
             "chperms watch" in cmd and "--all" in cmd and "--fix" not in cmd, cmd)
 
     # 7. fix on: Save & Apply restarts the watcher with --fix.
-    b.wait("document.querySelector('[data-name=fix] input[type=checkbox]') && !document.querySelector('.modal .spinning')"
-           " && !document.querySelector('#modal_overlay .modal')", what="the settings page after applying", timeout=30)
-    b.wait("document.readyState == 'complete' && document.querySelector('[data-name=enabled] input[type=checkbox]').checked",
-           what="the saved setting shown again", timeout=30)
+    b.wait("document.querySelector('[data-name=enabled] input[type=checkbox]').checked",
+           what="the saved setting shown again")
     b.click("[data-name=fix] input[type=checkbox]")
-    b.click(".cbi-page-actions .cbi-button-apply")
+    save_and_apply(b)
     second = s.wait_watcher(lambda w: any(r and "--fix" in c for r, c in w.values()))
     s.check("Save & Apply: procd's command line now has --fix",
             any("--fix" in c for _, c in second.values()), second)
     s.check("uci: chperms.main.fix is 1", s.in_root("uci get chperms.main.fix").strip() == "1")
+    # procd's record is not the process: the running watcher must have it too.
+    deadline = time.monotonic() + 10
+    procs = s.watcher_processes()
+    while time.monotonic() < deadline and not any("--fix" in c for c in procs):
+        time.sleep(0.3)
+        procs = s.watcher_processes()
+    s.check("the running watcher process was restarted with --fix (/proc/PID/cmdline)",
+            procs and all("--fix" in c for c in procs), f"procd: {second}\nprocesses: {procs}")
 
     # The setting took effect: new drift is repaired by the watcher itself.
     s.in_root(f"chmod 0666 {INDEX}")
@@ -200,7 +224,8 @@ def run(s):
     while time.monotonic() < deadline and s.on_disk(INDEX)[2] != 0o640:
         time.sleep(0.2)
     s.check("the watcher with --fix repairs new drift on its own", s.on_disk(INDEX)[2] == 0o640,
-            oct(s.on_disk(INDEX)[2]))
+            f"{oct(s.on_disk(INDEX)[2])}\nprocd: {s.watcher()}\n"
+            + s.in_root("logread | tail -n 25; uci show chperms"))
 
     b.click("a[href$='/admin/services/chperms/status']")
     b.wait("document.querySelector('.chperms-watcher') && document.querySelector('.chperms-watcher').dataset.state == 'running'",

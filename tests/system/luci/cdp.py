@@ -188,11 +188,25 @@ class Browser:
             self.call("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y,
                                                    "button": "left", "clickCount": 1})
 
+    def key(self, key, code, vk, text=None):
+        """One key pressed and released (keydown, keypress/input, keyup)."""
+        down = {"type": "keyDown" if text else "rawKeyDown", "key": key, "code": code,
+                "windowsVirtualKeyCode": vk}
+        if text:
+            down["text"] = text
+        self.call("Input.dispatchKeyEvent", down)
+        self.call("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": code,
+                                             "windowsVirtualKeyCode": vk})
+
     def type_into(self, selector, text, timeout=20):
-        """Clicks into a field, selects what is there and types TEXT over it."""
+        """Clicks into a field, selects what is there and types TEXT over it,
+        key by key (pages validate on key events), or deletes it if TEXT is ''."""
         self.click(selector, timeout)
         self.eval("document.activeElement.select && document.activeElement.select()")
-        self.call("Input.insertText", {"text": text})
+        if not text:
+            self.key("Backspace", "Backspace", 8)
+        for ch in text:
+            self.key(ch, "", ord(ch.upper()) if ch.isalnum() else 0, text=ch)
 
     def text(self, selector):
         return self.eval("(function(){var e=document.querySelector(%s);return e?e.innerText:null;})()"

@@ -68,14 +68,14 @@ config login
 EOF
 	_hash=$(printf '%s\n' "$_password" | openssl passwd -5 -stdin) || sys_die "openssl passwd failed"
 	sed -i "s|^root:[^:]*:|root:$_hash:|" "$_root/etc/shadow"
-	# What `ubus call system board` reports as the release (the theme's footer).
-	cat >"$_root/etc/openwrt_release" <<'EOF'
-DISTRIB_ID='OpenWrt'
-DISTRIB_RELEASE='SNAPSHOT'
-DISTRIB_REVISION='chperms-test'
-DISTRIB_TARGET='x86/64'
-DISTRIB_ARCH='x86_64'
-DISTRIB_DESCRIPTION='OpenWrt SNAPSHOT (chperms system test)'
+	# What `ubus call system board` reports as the release (procd reads
+	# /usr/lib/os-release; the theme's footer shows it).
+	cat >"$_root/usr/lib/os-release" <<'EOF'
+NAME="OpenWrt"
+VERSION="SNAPSHOT"
+BUILD_ID="chperms-test"
+OPENWRT_BOARD="x86/64"
+OPENWRT_RELEASE="OpenWrt SNAPSHOT (chperms system test)"
 EOF
 
 	sys_root_daemon "$_root" 40-rpcd 'rpcd -s /var/run/ubus/ubus.sock -t 30' \

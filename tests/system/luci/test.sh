@@ -118,7 +118,7 @@ chmod 0777 /srv/shop.example/web/app/public/uploads
 chown root:root /srv/shop.example/web/app/public/index.php
 chmod 0666 /srv/shop.example/web/app/public/index.php'
 
-python3 "$here/browser_test.py" --url "http://127.0.0.1:$port" --password "$password" \
+PYTHONDONTWRITEBYTECODE=1 python3 "$here/browser_test.py" --url "http://127.0.0.1:$port" --password "$password" \
 	--root "$ROOT" --in-root "$in_root" --make-drift "$make_drift" \
 	--shots "$shots" --counts "$out/browser.counts"
 if read -r p f <"$out/browser.counts"; then

@@ -95,14 +95,16 @@ function treeLabel(t) {
 	return t.kind == 'policy' ? _('policy file %s').format(t.name) : t.name;
 }
 
-function findingsTable(findings) {
+// The findings as a table; withAction: also what chperms did or would do
+// (the repair dialog leaves it out: there, everything listed is to be fixed).
+function findingsTable(findings, withAction) {
 	var rows = [
 		E('tr', { 'class': 'tr table-titles' }, [
 			E('th', { 'class': 'th' }, _('Path')),
 			E('th', { 'class': 'th' }, _('What')),
 			E('th', { 'class': 'th' }, _('Should be')),
 			E('th', { 'class': 'th' }, _('Is')),
-			E('th', { 'class': 'th' }, _('Action'))
+			withAction ? E('th', { 'class': 'th' }, _('Action')) : ''
 		])
 	];
 	findings.forEach(function(f) {
@@ -111,7 +113,7 @@ function findingsTable(findings) {
 			E('td', { 'class': 'td' }, KIND[f.kind] || f.kind),
 			E('td', { 'class': 'td' }, E('code', {}, f.expected || '')),
 			E('td', { 'class': 'td' }, f.kind == 'missing' ? _('(missing)') : E('code', {}, f.actual || '')),
-			E('td', { 'class': 'td' }, f.message || ACTION[f.action] || f.action || '')
+			withAction ? E('td', { 'class': 'td' }, f.message || ACTION[f.action] || f.action || '') : ''
 		]));
 	});
 	return E('table', { 'class': 'table chperms-findings' }, rows);
@@ -204,24 +206,24 @@ return view.extend({
 				E('td', { 'class': 'td' }, r.status ? String(r.refused) : '—'),
 				E('td', { 'class': 'td' }, r.status ? String(r.errors) : '—'),
 				E('td', { 'class': 'td' }, ago(r.when)),
-				E('td', { 'class': 'td cbi-section-actions', 'style': 'white-space:nowrap' }, [
+				E('td', { 'class': 'td cbi-section-actions' }, E('div', {}, [
 					E('button', {
 						'class': 'btn cbi-button cbi-button-action', 'data-action': 'check', 'data-tree': t.id,
 						'click': ui.createHandlerFn(this, 'handleCheck', t.id)
-					}, _('Check')), ' ',
+					}, _('Check')),
 					E('button', {
 						'class': 'btn cbi-button cbi-button-negative', 'data-action': 'repair', 'data-tree': t.id,
 						'disabled': (r.drift > 0 || r.status == 'none' || !r.status) ? null : true,
 						'click': ui.createHandlerFn(this, 'handleRepair', t.id, treeLabel(t))
 					}, _('Repair…'))
-				])
+				]))
 			]));
 
 			if (r.message || (r.findings || []).length)
 				details.push(E('div', { 'class': 'cbi-section chperms-detail', 'data-tree': t.id }, [
 					E('h4', {}, _('%s: what differs').format(treeLabel(t))),
 					r.message ? E('p', { 'class': 'chperms-message' }, r.message) : '',
-					(r.findings || []).length ? findingsTable(r.findings) : '',
+					(r.findings || []).length ? findingsTable(r.findings, true) : '',
 					(r.findings_total > (r.findings || []).length)
 						? E('p', {}, _('… and %d more. The full list: chperms check %s on the console.').format(
 							r.findings_total - r.findings.length, t.kind == 'vhost' ? t.name : '--policy ' + t.name))
@@ -278,13 +280,17 @@ return view.extend({
 			if (plan.error)
 				return notifyError(plan.error);
 			var results = plan.results || [];
-			var findings = [], total = 0, problems = [];
+			var changes = [], untouched = [], total = 0, problems = [];
 			results.forEach(function(r) {
-				findings = findings.concat(r.findings || []);
+				(r.findings || []).forEach(function(f) {
+					// would-fix: a change; refused, error, reported: left as it is.
+					(f.action == 'would-fix' ? changes : untouched).push(f);
+				});
 				total += r.findings_total || 0;
 				if (r.status == 'error' || r.status == 'timeout' || r.status == 'skipped')
 					problems.push(E('p', { 'class': 'alert-message warning' }, '%s: %s'.format(treeLabel(r), r.message)));
 			});
+			var listed = changes.length + untouched.length;
 
 			if (!total && !problems.length)
 				return ui.showModal(_('Nothing to repair'), [
@@ -293,18 +299,20 @@ return view.extend({
 				]);
 
 			ui.showModal(_('Repair %s?').format(label), [
-				E('p', {}, total
-					? _('These %d changes will be made:').format(total)
-					: _('Nothing can be changed:')),
-				findings.length ? findingsTable(findings) : '',
-				(total > findings.length) ? E('p', {}, _('… and %d more.').format(total - findings.length)) : ''
+				E('p', {}, changes.length
+					? _('These changes will be made:')
+					: _('Nothing here can be changed by a repair.')),
+				changes.length ? findingsTable(changes) : '',
+				untouched.length ? E('p', {}, _('These stay as they are (unsafe to change, or only reported):')) : '',
+				untouched.length ? findingsTable(untouched, true) : '',
+				(total > listed) ? E('p', {}, _('… and %d more.').format(total - listed)) : ''
 			].concat(problems).concat([
 				E('p', {}, _('Only what is listed changes. Symlinks, devices and files with more than one hard link are never changed.')),
 				E('div', { 'class': 'right' }, [
 					E('button', { 'class': 'btn', 'data-action': 'cancel', 'click': ui.hideModal }, _('Cancel')), ' ',
 					E('button', {
 						'class': 'btn cbi-button cbi-button-negative important', 'data-action': 'confirm-repair',
-						'disabled': total ? null : true,
+						'disabled': (changes.length || total > listed) ? null : true,
 						'click': ui.createHandlerFn(this, 'doRepair', tree, label)
 					}, _('Repair now'))
 				])
