@@ -4,9 +4,10 @@
 #
 #   sh openwrt-package/luci-app-chperms/package.sh ipk [OUTDIR]
 #       OUTDIR/luci-app-chperms_<version>_all.ipk      (default OUTDIR: dist)
-#   sh openwrt-package/luci-app-chperms/package.sh apk OUTDIR APK
-#       OUTDIR/luci-app-chperms-<version>.apk (arch noarch), made with the
-#       `apk mkpkg` of apk-tools 3 at APK (cross/apk.sh builds one)
+#   sh openwrt-package/luci-app-chperms/package.sh apk [OUTDIR [APK]]
+#       OUTDIR/luci-app-chperms-<version>.apk (arch noarch; default OUTDIR:
+#       dist/apk/noarch), made with the `apk mkpkg` of apk-tools 3 at APK, by
+#       default the one the system-test harness builds from ../shared/vendor
 #
 # The files are laid out as LuCI's luci.mk installs them (htdocs/ -> /www,
 # root/ -> /), the control fields come from the Makefile next to this script,
@@ -26,8 +27,22 @@ out=${2:-$repo/dist}
 apk_bin=${3:-}
 case $format in
 ipk) ;;
-apk) [ -x "$apk_bin" ] || { echo "package.sh apk: give apk-tools 3's apk as the third argument" >&2; exit 1; } ;;
-*) echo "usage: package.sh ipk [OUTDIR] | package.sh apk OUTDIR APK" >&2; exit 1 ;;
+apk)
+	out=${2:-$repo/dist/apk/noarch}
+	if [ -z "$apk_bin" ]; then
+		# apk-tools 3, built once into target/system (as cross/apk.sh does).
+		SYS_ME=package.sh
+		. "$repo/tests/system/lib/common.sh"
+		. "$repo/tests/system/lib/build.sh"
+		sys_need_vendor >/dev/null || { echo "package.sh: no ../shared/vendor to build apk-tools from" >&2; exit 1; }
+		sys_build_apk
+		apk_bin=$SYS_STAGE/usr/bin/apk
+		LD_LIBRARY_PATH=$SYS_STAGE/usr/lib
+		export LD_LIBRARY_PATH
+	fi
+	[ -x "$apk_bin" ] || { echo "package.sh apk: $apk_bin is not apk-tools 3's apk" >&2; exit 1; }
+	;;
+*) echo "usage: package.sh ipk [OUTDIR] | package.sh apk [OUTDIR [APK]]" >&2; exit 1 ;;
 esac
 mk=$here/Makefile
 

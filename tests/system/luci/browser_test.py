@@ -71,6 +71,7 @@ class Suite:
 
     def shot(self, name):
         path = os.path.join(self.args.shots, name)
+        time.sleep(0.4)  # LuCI fades dialogs in: let them finish
         self.browser.screenshot(path)
         print(f"     screenshot: {path}", flush=True)
 

@@ -77,6 +77,7 @@ BUILD_ID="chperms-test"
 OPENWRT_BOARD="x86/64"
 OPENWRT_RELEASE="OpenWrt SNAPSHOT (chperms system test)"
 EOF
+	ln -sf ../usr/lib/os-release "$_root/etc/os-release"
 
 	sys_root_daemon "$_root" 40-rpcd 'rpcd -s /var/run/ubus/ubus.sock -t 30' \
 		'ubus -t 1 list session | grep -qx session'
