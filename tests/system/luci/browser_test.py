@@ -137,6 +137,15 @@ def run(s):
             b.text(".chperms-watcher"))
     s.shot("02-empty.png")
 
+    # An empty /srv: the page says what a vhost is.
+    s.in_root("mkdir -m 0755 /srv")
+    b.open(a.url + "/cgi-bin/luci/admin/services/chperms")
+    b.wait("document.querySelector('.chperms-empty')", what="the empty state")
+    text = b.text(".chperms-empty") or ""
+    s.check("empty state: an empty /srv says what a vhost folder is",
+            b.eval("document.querySelector('.chperms-empty').dataset.why") == "no-tree"
+            and "/srv/example.org" in text, text)
+
     # 3. A vhost with drift appears (made on the console by test.sh's script).
     s.in_root(a.make_drift)
     b.open(a.url + "/cgi-bin/luci/admin/services/chperms")

@@ -93,6 +93,22 @@ case $anon in
 *) t_bad "the ACL: an anonymous caller is denied luci.chperms apply" "$anon" ;;
 esac
 
+# The backend takes only the trees of /etc/config/chperms: a made-up tree
+# (a path, an option) is refused before any command runs.
+bogus=$(sys_ns_sh "$ROOT" "ubus call luci.chperms apply '{\"tree\":\"vhost:../../etc\"}'" 2>&1)
+case $bogus in
+*'is not a tree of /etc/config/chperms'*) t_ok "the backend refuses a tree that is not configured" ;;
+*) t_bad "the backend refuses a tree that is not configured" "$bogus" ;;
+esac
+# The ACL grants the two methods, procd's service list and UCI chperms: no
+# file access, no command execution.
+acl=$ROOT/usr/share/rpcd/acl.d/luci-app-chperms.json
+if grep -q '"file"\|"exec"\|"\*"' "$acl"; then
+	t_bad "the ACL grants no file access, exec or wildcard" "$(cat "$acl")"
+else
+	t_ok "the ACL grants no file access, exec or wildcard"
+fi
+
 # -- the browser ----------------------------------------------------------
 in_root=$out/in-root
 cat >"$in_root" <<EOF
