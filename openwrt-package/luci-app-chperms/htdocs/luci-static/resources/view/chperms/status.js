@@ -31,6 +31,9 @@ var callServiceList = rpc.declare({
 	expect: { '': {} }
 });
 
+// A remembered result older than this is checked again when the page opens.
+var STALE_SECS = 300;
+
 // chperms' finding kinds and actions (README "Output") in plain words.
 var KIND = {
 	owner: _('owner'), group: _('group'), mode: _('mode'), missing: _('missing'),
@@ -125,10 +128,11 @@ return view.extend({
 			callCheck(undefined, true),
 			L.resolveDefault(callServiceList('chperms'), {})
 		]).then(L.bind(function(res) {
-			// Never checked from here (new install, or after a reboot): check
-			// now, read-only, so the page opens with a real answer.
+			// Never checked from here (new install, after a reboot) or not for
+			// a while: check now, read-only, so the page opens with a real answer.
+			var now = res[0].now || 0;
 			var trees = res[0].trees || [];
-			if (trees.length && trees.some(function(t) { return !t.last; }))
+			if (trees.some(function(t) { return !t.last || now - t.last.when > STALE_SECS; }))
 				return callCheck().then(function(fresh) { return [ fresh, res[1] ]; });
 			return res;
 		}, this));
