@@ -2,7 +2,6 @@
 'require view';
 'require rpc';
 'require ui';
-'require uci';
 'require dom';
 
 // Services → chperms → Status: per tree (vhost or policy file) the last
