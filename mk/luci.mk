@@ -18,8 +18,10 @@ luci-ipk:
 luci-apk:
 	sh openwrt-package/luci-app-chperms/package.sh apk dist/apk/noarch
 
-# `make ipk` packs the LuCI app beside chperms (arch all: no cross build).
+# `make ipk` / `make apk` pack the LuCI app beside chperms (arch all: no
+# cross build).
 ipk: luci-ipk
+apk: luci-apk
 
 # The test installs the x86_64 chperms .ipk, as a router would.
 luci-test: ipk

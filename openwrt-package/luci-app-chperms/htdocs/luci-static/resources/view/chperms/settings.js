@@ -122,6 +122,15 @@ return view.extend({
 		o.placeholder = 'logger -t chperms-alert';
 		o.validate = function(section_id, value) { return alertCommand(value); };
 
+		o = s.option(form.Value, 'metrics', _('Prometheus metrics file'),
+			_('Optional. Written after every check in node_exporter\'s textfile format, for prometheus-node-exporter-lua-textfile. Must end in .prom.'));
+		o.placeholder = '/var/prometheus/chperms.prom';
+		o.validate = function(section_id, value) {
+			if (value !== '' && !/\.prom$/.test(value))
+				return _('The file name must end in .prom');
+			return absolutePath(value);
+		};
+
 		return m.render();
 	}
 });
