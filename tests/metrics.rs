@@ -209,9 +209,12 @@ fn a_planted_temporary_name_is_never_written_through() {
     // it will use is known: .chperms.prom.1.tmp.
     let planted = t.join(".chperms.prom.1.tmp");
     std::os::unix::fs::symlink(&victim, &planted).expect("plant");
+    // chperms (behind its emulator when cross-testing) inside `unshare`.
+    let inner = common::chperms();
     let o = std::process::Command::new("unshare")
         .args(["--pid", "--fork"])
-        .arg(common::bin())
+        .arg(inner.get_program())
+        .args(inner.get_args())
         .args(&args)
         .output()
         .expect("unshare");
