@@ -2,12 +2,14 @@
 # cross/ipk.sh — OpenWrt .ipk packages without the OpenWrt SDK.
 #
 # For each OpenWrt arch below, packs dist/<rust target>/chperms (from
-# `make cross`) with openwrt-package/files/ into
+# `make cross`) with openwrt-package/files/ and LICENSE into
 #   dist/chperms_<version>_<arch>.ipk
 # in the format opkg (OpenWrt <= 24.10) installs: a gzip'd tar holding
 # ./debian-binary ./data.tar.gz ./control.tar.gz, as OpenWrt's ipkg-build
 # writes it. Control fields, postinst/prerm and the postrm come from the
-# same places the feed package uses (openwrt-package/Makefile).
+# same places the feed package uses (openwrt-package/Makefile, read by
+# openwrt-package/pkg-meta.sh). CHPERMS_PKG_RELEASE=N makes release N instead
+# of the Makefile's PKG_RELEASE (the system test's "next version").
 #
 # Deterministic: owner 0:0, names sorted, every mtime = SourceDateEpoch (the
 # last commit's time, or $SOURCE_DATE_EPOCH), gzip without name/time. Two
@@ -23,30 +25,14 @@ aarch64_cortex-a53:aarch64-unknown-linux-musl
 x86_64:x86_64-unknown-linux-musl"
 
 cd "$REPO"
-feed="$REPO/openwrt-package"
-mk="$feed/Makefile"
-
-# Version: Cargo.toml's, with the feed's PKG_RELEASE as OpenWrt's -rN suffix.
-cargo_version=$(sed -n '/^\[package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -1)
-[ -n "$cargo_version" ] || die "no version in Cargo.toml [package]"
-feed_version=$(sed -n 's/^PKG_VERSION:=//p' "$mk")
-release=$(sed -n 's/^PKG_RELEASE:=//p' "$mk")
-[ -n "$release" ] || die "no PKG_RELEASE in $mk"
-[ "$feed_version" = "$cargo_version" ] \
-	|| die "$mk has PKG_VERSION:=$feed_version but Cargo.toml says $cargo_version: update the feed Makefile"
-version="$cargo_version-r$release"
-license=$(sed -n 's/^PKG_LICENSE:=//p' "$mk")
-section=$(sed -n '/^define Package\/chperms$/,/^endef/s/^ *SECTION:=//p' "$mk")
-alternatives=$(sed -n '/^define Package\/chperms$/,/^endef/s/^ *ALTERNATIVES:=//p' "$mk" | sed 's/ \+/, /g')
-# The description block, each line indented by one space (ipkg continuation).
-description=$(sed -n '/^define Package\/chperms\/description$/,/^endef/p' "$mk" | sed '1d;$d' | sed 's/^[[:space:]]*/ /')
-# The postrm block, with make's $$ turned back into $.
-postrm=$(sed -n '/^define Package\/chperms\/postrm$/,/^endef/p' "$mk" | sed '1d;$d' | sed 's/\$\$/$/g')
-[ -n "$license" ] && [ -n "$section" ] && [ -n "$alternatives" ] && [ -n "$description" ] && [ -n "$postrm" ] \
-	|| die "could not read License/Section/Alternatives/description/postrm from $mk"
-
-epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || true)}
-[ -n "$epoch" ] || die "no SOURCE_DATE_EPOCH and no git commit to take it from"
+. "$REPO/openwrt-package/pkg-meta.sh"
+pkg_meta_load "$REPO"
+version=$pkg_version
+epoch=$pkg_epoch
+# ipkg's Alternatives field: comma-separated.
+alternatives=$(printf '%s' "$pkg_alternatives" | sed 's/ \+/, /g')
+# The description, each line indented by one space (ipkg continuation).
+description=$(printf '%s\n' "$pkg_description" | sed 's/^/ /')
 
 # tar as ipkg-build runs it: GNU format, numeric 0:0, sorted, fixed mtime.
 det_tar() {
@@ -64,12 +50,8 @@ echo "$ARCHES" | while IFS=: read -r arch target; do
 	rm -rf "${work:?}/$arch"
 	data="$work/$arch/data"
 	ctrl="$work/$arch/control"
-	mkdir -p "$data/usr/sbin" "$data/etc/init.d" "$data/etc/config" "$ctrl"
-
-	install -m 0755 "$bin" "$data/usr/sbin/chperms"
-	install -m 0755 "$feed/files/chperms.init" "$data/etc/init.d/chperms"
-	install -m 0644 "$feed/files/chperms.config" "$data/etc/config/chperms"
-	find "$data" -type d -exec chmod 0755 {} +
+	mkdir -p "$data" "$ctrl"
+	pkg_meta_files "$REPO" "$bin" "$data"
 
 	size=$(du -sb "$data" | cut -f1)
 	{
@@ -79,8 +61,8 @@ echo "$ARCHES" | while IFS=: read -r arch target; do
 		echo "Alternatives: $alternatives"
 		echo "Source: feeds/chperms/chperms"
 		echo "SourceName: chperms"
-		echo "License: $license"
-		echo "Section: $section"
+		echo "License: $pkg_license"
+		echo "Section: $pkg_section"
 		echo "SourceDateEpoch: $epoch"
 		echo "Architecture: $arch"
 		echo "Installed-Size: $size"
@@ -102,7 +84,7 @@ EOF
 . ${IPKG_INSTROOT}/lib/functions.sh
 default_prerm $0 $@
 EOF
-	printf '%s\n' "$postrm" >"$ctrl/postrm"
+	printf '%s\n' "$pkg_postrm" >"$ctrl/postrm"
 	chmod 0644 "$ctrl/control" "$ctrl/conffiles"
 	chmod 0755 "$ctrl/postinst" "$ctrl/prerm" "$ctrl/postrm"
 

@@ -129,5 +129,21 @@ pub const ALERT_TIMEOUT_SECS: u64 = 10;
 /// a transport limit, the full finding is in `--log` and on stdout).
 pub const SYSLOG_MAX: usize = 2048;
 
+/// Milliseconds a syslog message waits for room in syslogd's queue (Linux
+/// queues only `net.unix.max_dgram_qlen`, 10 by default, datagrams: a sweep
+/// that finds more at once outruns a busy syslogd). A syslogd that leaves
+/// a message waiting that long is taken as stuck: later messages are
+/// dropped at once until one goes through, so the monitor never stalls.
+pub const SYSLOG_WAIT_MS: i32 = 500;
+
 const _: () = assert!(INOTIFY_BUF >= 16 + 256);
 const _: () = assert!(MAX_ALERT_CHILDREN > 0 && MAX_ALERT_QUEUE >= MAX_ALERT_CHILDREN);
+
+// metrics
+
+/// Longest `--metrics` file name (its last component), in bytes: the
+/// temporary name made beside it (`.NAME.PID.tmp`) must stay within the
+/// kernel's 255-byte `NAME_MAX`.
+pub const METRICS_NAME_MAX: usize = 200;
+
+const _: () = assert!(METRICS_NAME_MAX + 1 + 10 + 4 <= 255);

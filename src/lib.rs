@@ -7,7 +7,7 @@
 //! holds every fixed limit, [`users`] reads `/etc/passwd` and `/etc/group`,
 //! [`policy`] parses and validates policy files, [`model`] is the built-in
 //! NetServa policy, [`walk`] applies a policy to a tree, [`output`] prints
-//! findings, [`heap`] is the memory allocator, [`applet`] holds one module
+//! findings, [`metrics`] writes them for Prometheus, [`heap`] is the memory allocator, [`applet`] holds one module
 //! per command.
 
 pub mod alert;
@@ -17,6 +17,7 @@ pub mod fmt_quote;
 pub mod fmt_time;
 pub mod glob;
 pub mod heap;
+pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod policy;

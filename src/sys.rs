@@ -325,6 +325,16 @@ fn last_errno() -> Errno {
     Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
 }
 
+/// True when `path` (an operator-given program path) is a regular file we
+/// may execute (`stat` + `access(X_OK)`).
+pub fn is_executable_file(path: &str) -> bool {
+    let Ok(c) = std::ffi::CString::new(path) else {
+        return false;
+    };
+    let regular = rustix::fs::stat(&c).is_ok_and(|st| meta_from(&st).kind() == Kind::File);
+    regular && rustix::fs::access(&c, rustix::fs::Access::EXEC_OK).is_ok()
+}
+
 /// The current working directory as a handle, for relative operator paths.
 pub fn cwd() -> BorrowedFd<'static> {
     rustix::fs::CWD
@@ -1185,6 +1195,20 @@ pub fn poll_readable<const N: usize>(fds: [BorrowedFd<'_>; N], timeout_ms: i32) 
     out
 }
 
+/// Waits until `fd` can be written or `timeout_ms` passed; false on a
+/// timeout, an error or `EINTR` (a datagram socket: syslogd's queue has
+/// room again).
+pub fn poll_writable(fd: BorrowedFd<'_>, timeout_ms: i32) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: pfd is one valid pollfd.
+    let rc = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+    rc > 0 && pfd.revents & libc::POLLOUT != 0
+}
+
 /// Makes a handle non-blocking (alert stdin pipes: a command that does not
 /// read must not stall the monitor).
 pub fn set_nonblocking<Fd: AsFd>(fd: Fd) -> SysResult<()> {
@@ -1231,6 +1255,26 @@ pub unsafe fn unmap_pages(ptr: *mut u8, len: usize) {
     unsafe {
         libc::munmap(ptr.cast(), len);
     }
+}
+
+// ---- helpers for metrics ----
+//
+// `--metrics FILE` (`crate::metrics`) replaces FILE atomically: the
+// directory is opened once (by `resolve::open_dir`), a temporary file is
+// made in it with [`create_file_at`] (`O_CREAT|O_EXCL|O_NOFOLLOW`: never an
+// existing file, never through a symlink), then renamed over FILE. rename
+// replaces a symlink someone placed at FILE; it never follows it.
+
+/// `renameat(dir, from, dir, to)`: replaces `to` (whatever it is, a symlink
+/// included, never followed) with `from`, atomically.
+pub fn rename_at(dir: BorrowedFd<'_>, from: &CStr, to: &CStr) -> SysResult<()> {
+    rustix::fs::renameat(dir, from, dir, to)
+}
+
+/// `unlinkat(dir, name, 0)`: removes one name (a file or symlink; never
+/// follows it).
+pub fn unlink_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<()> {
+    rustix::fs::unlinkat(dir, name, AtFlags::empty())
 }
 
 #[cfg(test)]

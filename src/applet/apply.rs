@@ -13,8 +13,9 @@
 //! [`TreeOpts`], [`Target`], [`resolve`], [`sweep`], [`open_report`].
 
 use crate::budget::MAX_VHOSTS;
+use crate::metrics::Metrics;
 use crate::model::NETSERVA_JSON;
-use crate::output::{Format, Report};
+use crate::output::{Format, Level, Report};
 use crate::policy::{self, Base, Context, Policy};
 use crate::resolve;
 use crate::sys::{self, DirStream, Errno, Kind};
@@ -31,6 +32,7 @@ use std::ffi::CString;
     example = "Preview, then fix one vhost under /srv:\n  $ {command_name} goldcoast.org --dry-run\n  $ {command_name} goldcoast.org",
     example = "Audit every vhost from cron, JSON Lines for tooling:\n  $ chperms check --all --format json",
     example = "Apply an application's policy file:\n  $ chperms apply --policy /etc/chperms/app.json",
+    example = "Audit for Prometheus (node_exporter's textfile collector):\n  $ chperms check --all --metrics /var/lib/prometheus/node-exporter/chperms.prom",
     note = "Exit status: 0 everything in policy, 1 an error or an entry refused as unsafe, 2 drift found (check, --dry-run). Run 'chperms policy show' to see the built-in model."
 )]
 struct Args {
@@ -76,6 +78,9 @@ struct Args {
     /// enter and change other filesystems mounted inside a tree
     #[argh(switch)]
     cross_mounts: bool,
+    /// write Prometheus metrics to FILE (node_exporter's textfile directory, *.prom), replaced atomically
+    #[argh(option)]
+    metrics: Option<String>,
 }
 
 /// Options shared by apply, check and watch.
@@ -93,6 +98,8 @@ pub struct TreeOpts {
     pub quiet: bool,
     pub log: Option<String>,
     pub syslog: bool,
+    /// `--metrics FILE` (see [`crate::metrics`]).
+    pub metrics: Option<String>,
 }
 
 /// How a target's base directory is opened at each sweep: always through
@@ -155,6 +162,7 @@ macro_rules! tree_opts {
             quiet: $a.quiet,
             log: $a.log,
             syslog: $a.syslog,
+            metrics: $a.metrics,
         }
     };
 }
@@ -170,31 +178,48 @@ pub fn main(cmd: &str, args: &[&str]) -> i32 {
     if cmd == "check" && a.dry_run {
         eprintln!("chperms check: --dry-run is implied (check changes nothing without --fix)");
     }
+    if a.syslog {
+        crate::syslog::enable_status();
+    }
     let opts = tree_opts!(a);
     let targets = match resolve(&opts) {
         Ok(t) => t,
-        Err(msg) => {
-            eprintln!("chperms: {msg}");
-            return 1;
-        }
+        Err(msg) => return fatal(&msg),
     };
     let mut report = match open_report(&opts) {
         Ok(r) => r,
-        Err(msg) => {
-            eprintln!("chperms: {msg}");
-            return 1;
-        }
+        Err(msg) => return fatal(&msg),
     };
+    let mut metrics = match Metrics::open(opts.metrics.as_deref(), false) {
+        Ok(m) => m,
+        Err(msg) => return fatal(&msg),
+    };
+    metrics.attach(&mut report);
     for t in &targets {
+        let run = metrics.begin(&report);
         sweep(t, fix, opts.cross_mounts, &mut report);
         // Process rules are audited (SPEC §4), never "applied": only
         // `check` looks, so apply's exit status keeps its meaning.
         if cmd == "check" {
             crate::procs::check_processes(&t.policy.processes, &mut report);
         }
+        metrics.end(&t.base, run, &report);
     }
     report.finish();
+    // Monitoring that silently stopped is worse than a failed run: a
+    // metrics file that could not be written is an error (exit 1).
+    if let Err(msg) = metrics.write(targets.iter().map(|t| t.base.as_slice())) {
+        return fatal(&msg);
+    }
     report.summary.exit_code()
+}
+
+/// An error that stops apply/check before any tree is touched: on stderr
+/// and, with `--syslog`, once in syslog (a cron job's stderr may go nowhere).
+fn fatal(msg: &str) -> i32 {
+    eprintln!("chperms: {msg}");
+    crate::syslog::say(Level::Err, msg);
+    1
 }
 
 /// A report printing in the chosen format, with `--log` opened.
@@ -311,8 +336,15 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
             let root = opts.root.trim_end_matches('/');
             let root = if root.is_empty() { "/" } else { root };
             let open_root = || {
-                resolve::open_dir(root.as_bytes())
-                    .map_err(|r| ["--root ", &r.text(&mut NameCache::new())].concat())
+                resolve::open_dir(root.as_bytes()).map_err(|r| {
+                    let hint = if r.why == resolve::Why::Sys(Errno::NOENT) {
+                        " (the directory that holds the vhosts: create it, or set the \
+                         root option to where they are)"
+                    } else {
+                        ""
+                    };
+                    ["--root ", &r.text(&mut NameCache::new()), hint].concat()
+                })
             };
             let root_fd = open_root()?;
             let names = if opts.all {

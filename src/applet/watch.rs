@@ -36,7 +36,8 @@ use crate::applet::apply::{open_report, resolve, sweep, Target, TreeOpts};
 use crate::budget::{
     INOTIFY_BUF, MAX_DEPTH, MAX_SEEN_FINDINGS, MAX_WATCHED_DIRS, WATCH_DEBOUNCE_MS,
 };
-use crate::output::{Action, Finding, Format, Gate, Report};
+use crate::metrics::Metrics;
+use crate::output::{Action, Finding, Format, Gate, Level, Report};
 use crate::sys::{self, DirStream, Errno, Kind as FsKind};
 use argh::FromArgs;
 use rustix::fd::{AsFd, OwnedFd};
@@ -48,8 +49,8 @@ use std::cell::RefCell;
 /// each drift reported once. Runs in the foreground; SIGTERM stops it,
 /// SIGHUP re-reads the policy and reopens --log.
 #[argh(
-    example = "chperms watch --all --fix --syslog\nchperms watch --policy /etc/chperms/app.json --fix --interval 300 \\\n    --alert-cmd /usr/local/bin/notify --log /var/log/chperms.log",
-    note = "--alert-cmd runs CMD (split on whitespace, no shell) once per new finding, with the finding as a JSON line on stdin and CHPERMS_PATH, CHPERMS_KIND, CHPERMS_EXPECTED, CHPERMS_ACTUAL, CHPERMS_ACTION set; it is killed after 10 s."
+    example = "chperms watch --all --fix --syslog\nchperms watch --all --fix --syslog --check-config\nchperms watch --policy /etc/chperms/app.json --fix --interval 300 \\\n    --alert-cmd /usr/local/bin/notify --log /var/log/chperms.log",
+    note = "--alert-cmd runs CMD once per new finding (words split as sh does, quotes included, but no shell runs: | ; $ are refused unquoted), with the finding as a JSON line on stdin and CHPERMS_PATH, CHPERMS_KIND, CHPERMS_EXPECTED, CHPERMS_ACTUAL, CHPERMS_ACTION set; it is killed after 10 s."
 )]
 struct Args {
     /// vhosts under --root to watch
@@ -97,6 +98,14 @@ struct Args {
     /// only errors
     #[argh(switch)]
     quiet: bool,
+    /// check the configuration (policy, users, trees, --log, the alert
+    /// command) as the watcher would at start, say whether it is OK, and exit
+    /// 0 or 1 without watching or changing anything (for init scripts)
+    #[argh(switch)]
+    check_config: bool,
+    /// write Prometheus metrics to FILE (*.prom) after each sweep or event batch
+    #[argh(option)]
+    metrics: Option<String>,
 }
 
 /// Runs `chperms watch`; `args` exclude "watch".
@@ -109,12 +118,29 @@ pub fn main(args: &[&str]) -> i32 {
         Ok(a) => a,
         Err(e) => return super::argh_exit("watch", e),
     };
+    if a.syslog {
+        crate::syslog::enable_status();
+    }
+    let check_config = a.check_config;
     let opts = crate::applet::apply::tree_opts!(a);
     if a.interval == 0 || a.interval > 7 * 86_400 {
-        warn(format_args!(
-            "--interval: expected 1 to 604800 seconds (see 'chperms watch --help')"
-        ));
+        warn(
+            Level::Err,
+            format_args!("--interval: expected 1 to 604800 seconds (see 'chperms watch --help')"),
+        );
         return 1;
+    }
+    if check_config {
+        return match check_configuration(&opts, a.fix, a.interval, a.alert_cmd) {
+            Ok(summary) => {
+                println!("chperms watch: configuration OK: {summary}");
+                0
+            }
+            Err(msg) => {
+                warn(Level::Err, format_args!("{msg}"));
+                1
+            }
+        };
     }
     match Monitor::start(opts, a.fix, a.interval, a.alert_cmd) {
         Ok(mut m) => {
@@ -125,17 +151,50 @@ pub fn main(args: &[&str]) -> i32 {
             code
         }
         Err(msg) => {
-            warn(format_args!("{msg}"));
+            warn(Level::Err, format_args!("{msg}"));
             1
         }
     }
 }
 
-/// Prints `chperms watch: ` and `args` as one line on stderr: the prefix
-/// is written (and stored) once instead of in every message.
+/// `--check-config`: everything [`Monitor::start`] would check, nothing it
+/// would start. Returns the one-line summary an operator wants to see.
+fn check_configuration(
+    opts: &TreeOpts,
+    fix: bool,
+    interval: u64,
+    alert: Option<String>,
+) -> Result<String, String> {
+    let targets = resolve(opts)?;
+    if opts.log.is_some() {
+        open_report(opts)?;
+    }
+    if let Some(cmd) = alert {
+        crate::alert::check_command(&cmd)?;
+    }
+    Metrics::open(opts.metrics.as_deref(), true)?;
+    let mut s = format!("{} trees (", targets.len());
+    for (i, t) in targets.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&String::from_utf8_lossy(&t.base));
+    }
+    s.push_str(&format!(
+        "), {}, full sweep every {interval} s",
+        if fix { "fixing" } else { "reporting only" }
+    ));
+    Ok(s)
+}
+
+/// Says one status line or error of the watcher (not a finding):
+/// `chperms watch: TEXT` on stderr and, with `--syslog`, once to syslog at
+/// `level` — services that pass `--syslog` do not capture stderr.
 #[inline(never)]
-pub fn warn(args: std::fmt::Arguments<'_>) {
-    eprintln!("chperms watch: {args}");
+pub fn warn(level: Level, args: std::fmt::Arguments<'_>) {
+    let text = args.to_string();
+    eprintln!("chperms watch: {text}");
+    crate::syslog::say(level, &text);
 }
 
 /// The running monitor.
@@ -154,6 +213,8 @@ struct Monitor {
     watches: Watches,
     /// Targets that saw inotify events since the last re-sweep.
     dirty: Vec<bool>,
+    /// `--metrics`: written after each full sweep and event batch.
+    metrics: Metrics,
 }
 
 impl Monitor {
@@ -167,6 +228,8 @@ impl Monitor {
         let mut report = open_report(&opts)?;
         let seen: &'static RefCell<Seen> = Box::leak(Box::default());
         report.gate = Some(Box::new(SeenGate(seen)));
+        let metrics = Metrics::open(opts.metrics.as_deref(), true)?;
+        metrics.attach(&mut report);
         let alerts = match alert {
             Some(cmd) => {
                 let (a, l) = Alerts::new(cmd)?;
@@ -191,6 +254,7 @@ impl Monitor {
             signals,
             watches: Watches::new(opts.cross_mounts),
             dirty,
+            metrics,
             opts,
         })
     }
@@ -199,13 +263,16 @@ impl Monitor {
     fn run(&mut self) -> i32 {
         self.sweep_all();
         if !self.opts.quiet {
-            warn(format_args!(
-                "{} trees, {} directories watched, full sweep every {} s{}",
-                self.targets.len(),
-                self.watches.wds.len(),
-                self.interval,
-                if self.fix { ", fixing" } else { "" }
-            ));
+            warn(
+                Level::Notice,
+                format_args!(
+                    "{} trees, {} directories watched, full sweep every {} s{}",
+                    self.targets.len(),
+                    self.watches.wds.len(),
+                    self.interval,
+                    if self.fix { ", fixing" } else { "" }
+                ),
+            );
         }
         // Deadlines in monotonic milliseconds; NEVER when there is none.
         let interval_ms = self.interval * 1000;
@@ -235,6 +302,9 @@ impl Monitor {
                             if let Some(a) = self.alerts.as_mut() {
                                 a.shutdown();
                             }
+                            if !self.opts.quiet {
+                                warn(Level::Notice, format_args!("stopping"));
+                            }
                             self.report.flush();
                             return 0;
                         }
@@ -257,6 +327,7 @@ impl Monitor {
                         self.sweep_one(t);
                     }
                 }
+                self.write_metrics();
             }
             if now >= next_full {
                 if self.opts.all {
@@ -280,10 +351,14 @@ impl Monitor {
             return false;
         };
         let (watches, dirty) = (&mut self.watches, &mut self.dirty);
+        let (targets, metrics) = (&self.targets, &mut self.metrics);
         let mut any = false;
         let mut n = 0;
         let r = sys::inotify_drain(fd.as_fd(), buf, |e| {
             n += 1;
+            if let Some(t) = watches.target_of(e.wd).and_then(|t| targets.get(t)) {
+                metrics.event(&t.base);
+            }
             if e.mask & libc::IN_Q_OVERFLOW != 0 || n > MAX_EVENTS_ONE_BY_ONE {
                 dirty.fill(true);
                 any = true;
@@ -298,11 +373,14 @@ impl Monitor {
             }
         });
         if let Err(e) = r {
-            warn(format_args!(
-                "reading inotify: {}: checking every {} s only",
-                sys::errno_text(e),
-                self.interval
-            ));
+            warn(
+                Level::Warning,
+                format_args!(
+                    "reading inotify: {}: checking every {} s only",
+                    sys::errno_text(e),
+                    self.interval
+                ),
+            );
             self.watches.wds.clear();
             return false;
         }
@@ -317,8 +395,10 @@ impl Monitor {
         };
         self.watches.add_tree(t, target, self.interval);
         self.seen.borrow_mut().begin(t);
+        let run = self.metrics.begin(&self.report);
         sweep(target, self.fix, self.opts.cross_mounts, &mut self.report);
         crate::procs::check_processes(&target.policy.processes, &mut self.report);
+        self.metrics.end(&target.base, run, &self.report);
         self.seen.borrow_mut().end(t);
         self.report.flush();
     }
@@ -326,6 +406,16 @@ impl Monitor {
     fn sweep_all(&mut self) {
         for t in 0..self.targets.len() {
             self.sweep_one(t);
+        }
+        self.write_metrics();
+    }
+
+    /// `--metrics`: the figures of every target's last sweep (a failure is
+    /// said once, until a write succeeds again).
+    fn write_metrics(&mut self) {
+        let bases = self.targets.iter().map(|t| t.base.as_slice());
+        if let Some(msg) = self.metrics.write_or_say(bases) {
+            warn(Level::Err, format_args!("{msg}"));
         }
     }
 
@@ -349,7 +439,7 @@ impl Monitor {
     fn reload(&mut self) {
         if let Some(path) = self.opts.log.as_deref() {
             if let Err(e) = self.report.open_log(path) {
-                warn(format_args!("{path}: {}", sys::errno_text(e)));
+                warn(Level::Err, format_args!("{path}: {}", sys::errno_text(e)));
             }
         }
         match resolve(&self.opts) {
@@ -358,7 +448,7 @@ impl Monitor {
                 self.dirty = vec![false; self.targets.len()];
                 self.watches.restart();
                 if !self.opts.quiet {
-                    warn(format_args!("policy re-read"));
+                    warn(Level::Notice, format_args!("policy re-read"));
                 }
                 self.sweep_all();
             }
@@ -414,11 +504,17 @@ impl Watches {
         if !self.said {
             self.said = true;
             if secs > 0 {
-                warn(format_args!(
-                    "{what}: some changes are seen only at the next sweep (every {secs} s)"
-                ));
+                warn(
+                    Level::Warning,
+                    format_args!(
+                        "{what}: some changes are seen only at the next sweep (every {secs} s)"
+                    ),
+                );
             } else {
-                warn(format_args!("{what}: changes are seen only at the sweeps"));
+                warn(
+                    Level::Warning,
+                    format_args!("{what}: changes are seen only at the sweeps"),
+                );
             }
         }
     }
@@ -585,7 +681,7 @@ impl Seen {
                     self.entries.insert(i, (h, t, g));
                 } else if !self.full_said {
                     self.full_said = true;
-                    warn(format_args!("more than {MAX_SEEN_FINDINGS} drifts: the rest are reported at every sweep"));
+                    warn(Level::Warning, format_args!("more than {MAX_SEEN_FINDINGS} drifts: the rest are reported at every sweep"));
                 }
                 true
             }

@@ -110,11 +110,12 @@ while IFS=: read -r arch pattern; do
 	listing=$(tar -tvzf "$d/outer/data.tar.gz" 2>/dev/null)
 	check "$t every data entry is owned 0/0" sh -c '! printf "%s\n" "$1" | awk "{print \$2}" | grep -qv "^0/0$"' _ "$listing"
 	check "$t data paths are exactly the expected set" test "$(printf '%s\n' "$listing" | awk '{print $6}' | LC_ALL=C sort | tr '\n' ' ')" \
-		= "./ ./etc/ ./etc/config/ ./etc/config/chperms ./etc/init.d/ ./etc/init.d/chperms ./usr/ ./usr/sbin/ ./usr/sbin/chperms "
-	check "$t modes: binary and init 0755, config 0644" sh -c '
+		= "./ ./etc/ ./etc/config/ ./etc/config/chperms ./etc/init.d/ ./etc/init.d/chperms ./usr/ ./usr/sbin/ ./usr/sbin/chperms ./usr/share/ ./usr/share/licenses/ ./usr/share/licenses/chperms/ ./usr/share/licenses/chperms/LICENSE "
+	check "$t modes: binary and init 0755, config and LICENSE 0644" sh -c '
 		printf "%s\n" "$1" | grep -q "^-rwxr-xr-x .* ./usr/sbin/chperms$" &&
 		printf "%s\n" "$1" | grep -q "^-rwxr-xr-x .* ./etc/init.d/chperms$" &&
-		printf "%s\n" "$1" | grep -q "^-rw-r--r-- .* ./etc/config/chperms$"' _ "$listing"
+		printf "%s\n" "$1" | grep -q "^-rw-r--r-- .* ./etc/config/chperms$" &&
+		printf "%s\n" "$1" | grep -q "^-rw-r--r-- .* ./usr/share/licenses/chperms/LICENSE$"' _ "$listing"
 	epoch=$(field "$c" SourceDateEpoch)
 	mt=$(tar --full-time -tvzf "$d/outer/data.tar.gz" ./usr/sbin/chperms 2>/dev/null | awk '{print $4" "$5}')
 	check "$t mtimes are SourceDateEpoch" test "$(TZ=UTC0 date -d "@$epoch" '+%Y-%m-%d %H:%M:%S' 2>/dev/null)" = "$(TZ=UTC0 date -d "$mt UTC" '+%Y-%m-%d %H:%M:%S' 2>/dev/null)"
@@ -136,7 +137,9 @@ if [ -z "${IPK_SKIP_REBUILD:-}" ]; then
 fi
 
 # procd init: run start_service with stubbed rc.common/procd/UCI functions and
-# compare the instances it opens. Each case: UCI values, expected output.
+# compare the instances it opens (the real procd, ubus and uci run it in
+# tests/system/openwrt/). chperms itself is a stub that accepts every
+# configuration but one naming /missing. Each case: UCI values, expected output.
 init="$REPO/openwrt-package/files/chperms.init"
 run_init() { # run_init 'UCI ASSIGNMENTS' -> instances, one per line
 	"$BUSYBOX" sh -c '
@@ -146,26 +149,33 @@ run_init() { # run_init 'UCI ASSIGNMENTS' -> instances, one per line
 		config_get_bool() { config_get "$@"; eval "case \$$1 in 1|on|true|yes|enabled) $1=1;; *) $1=0;; esac"; }
 		config_list_foreach() { eval "l=\${uci_$2:-}"; for x in $l; do "$3" "$x"; done; }
 		procd_open_instance() { line="[$1]"; }
-		procd_set_param() { case $1 in command) shift; line="$line $*";; esac; }
+		procd_set_param() { case $1 in command) shift; line="$line $*";; stdout|stderr) line="$line ($1)";; esac; }
 		procd_append_param() { shift; line="$line $*"; }
 		procd_close_instance() { echo "$line"; }
+		logger() { echo "logger $*"; }
+		chperms() { case "$*" in *--check-config*/missing*) echo "chperms watch: --root /missing: No such file or directory" >&2; return 1;; esac; }
 		eval "$cfg"
 		. "$init"
+		PROG=chperms
 		start_service
 		echo "rc=$?"
 	' _ "$1" "$init" 2>&1
 }
 t1=$(run_init "uci_enabled=0 uci_all=1")
-check "init: disabled -> no instance (got: $t1)" test "$t1" = "rc=0"
+check "init: disabled -> no instance, a hint (got: $t1)" sh -c 'case "$1" in *"enabled is '"'"'0'"'"'"*"rc=0") exit 0;; esac; exit 1' _ "$t1"
 t2=$(run_init "uci_enabled=1 uci_all=1 uci_root=/srv uci_interval=300 uci_fix=1 uci_syslog=1")
-check "init: all+fix -> chperms watch --all --fix --syslog (got: $t2)" test "$t2" = "[vhosts] /usr/sbin/chperms watch --all --root /srv --interval 300 --fix --syslog
+check "init: all+fix -> chperms watch --all --fix --syslog, nothing captured (got: $t2)" test "$t2" = "[vhosts] chperms watch --all --root /srv --interval 300 --fix --syslog
 rc=0"
-t3=$(run_init "uci_enabled=1 uci_all=0 uci_vhost='a.org b.org' uci_policy=$init uci_alert_cmd=logger uci_syslog=0 uci_interval=60")
-check "init: vhosts + policy -> two instances (got: $t3)" test "$t3" = "[vhosts] /usr/sbin/chperms watch a.org b.org --root /srv --interval 60 --alert-cmd logger
-[policy1] /usr/sbin/chperms watch --policy $init --root /srv --interval 60 --alert-cmd logger
+t3=$(run_init "uci_enabled=1 uci_all=0 uci_vhost='a.org b.org' uci_policy=$init uci_alert_cmd='logger -t x' uci_syslog=0 uci_interval=60")
+check "init: vhosts + policy, syslog off -> two instances, output captured (got: $t3)" test "$t3" = "[vhosts] chperms watch a.org b.org --root /srv --interval 60 --alert-cmd logger -t x (stdout) (stderr)
+[policy1] chperms watch --policy $init --root /srv --interval 60 --alert-cmd logger -t x (stdout) (stderr)
 rc=0"
 t4=$(run_init "uci_enabled=1 uci_all=0")
 check "init: enabled with nothing to watch -> error (got: $t4)" sh -c 'case "$1" in *"nothing to watch"*"rc=1") exit 0;; esac; exit 1' _ "$t4"
+t5=$(run_init "uci_enabled=1 uci_all=1 uci_root=/missing")
+check "init: a configuration chperms refuses -> no instance, said on stderr and to logger (got: $t5)" sh -c '
+	case "$1" in "[vhosts]"*) exit 1;; esac
+	case "$1" in *"chperms: vhosts watcher not started"*"/missing: No such file"*"logger -t chperms -p daemon.err"*"/missing"*"rc=1") exit 0;; esac; exit 1' _ "$t5"
 check "openwrt config parses with busybox sh -n (UCI syntax is shell-like)" "$BUSYBOX" sh -n "$REPO/openwrt-package/files/chperms.config"
 
 finish
