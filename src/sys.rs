@@ -655,7 +655,7 @@ pub fn create_output_file(path: &CStr) -> SysResult<OwnedFd> {
 /// `AT_REMOVEDIR`, anything else without. Never follows a symlink (the link
 /// itself is removed) and never resolves more than this one name, so what is
 /// removed is always an entry of `dir` (`find -delete`).
-pub fn unlink_at(dir: BorrowedFd<'_>, name: &CStr, is_dir: bool) -> SysResult<()> {
+pub fn remove_at(dir: BorrowedFd<'_>, name: &CStr, is_dir: bool) -> SysResult<()> {
     let flags = if is_dir {
         AtFlags::REMOVEDIR
     } else {

@@ -120,10 +120,10 @@ impl Find<'_> {
             return true;
         }
         let is_dir = self.kind(e) == Kind::Dir;
-        let mut r = sys::unlink_at(e.dir, e.name, is_dir);
+        let mut r = sys::remove_at(e.dir, e.name, is_dir);
         if r == Err(Errno::ISDIR) && !is_dir {
             // The type was not known: unlink said it is a directory.
-            r = sys::unlink_at(e.dir, e.name, true);
+            r = sys::remove_at(e.dir, e.name, true);
         }
         match r {
             Ok(()) => true,
