@@ -62,9 +62,12 @@ Examples:
 
 Deviations from GNU find 4.9:
   -context is refused (as GNU without SELinux); -D and -O are ignored.
-  -regex: chperms' own engine with GNU's dialects and messages.
-  -newerXt dates: ISO dates and times, @SECONDS, zones (Z, UTC, +HHMM),
-  now/today/yesterday/tomorrow, N units ago; no month names.
+  -regex: chperms' own engine (linear time) with GNU's dialects and
+  messages; back-references (\\1 to \\9) are refused.
+  -newerXt dates: @SECONDS[.FRACTION], YYYY-MM-DD[ HH:MM[:SS[.FRACTION]]],
+  a time alone, zones Z/UTC/GMT/+HH[:MM], now/today/yesterday/tomorrow;
+  no month names, MM/DD/YYYY or relative items (2 days ago).
+  -delete with -L or -follow is refused: it could delete outside the tree.
   More than 128 directory levels below a start point are not entered;
   ( and ! nest at most 256 deep. Names are never quoted for a terminal.
   Users and groups come from /etc/passwd and /etc/group only.
