@@ -135,10 +135,6 @@ pub const RECREATE_AFTER_MS: u64 = 1000;
 /// swept (which creates what is missing).
 pub const MAX_RECREATE: usize = 16;
 
-/// Directory paths the monitor remembers (by watch) so that an event in a
-/// recently seen directory does not need its parents listed again.
-pub const PATH_CACHE: usize = 8;
-
 /// After an inotify queue overflowed, the monitor waits until its trees
 /// were quiet this long (milliseconds) before sweeping them, so that one
 /// burst costs one sweep...
@@ -173,5 +169,5 @@ pub const SYSLOG_MAX: usize = 2048;
 
 const _: () = assert!(INOTIFY_BUF >= 16 + 256);
 const _: () = assert!(MAX_WATCHED_DIRS < i32::MAX as usize && MAX_INOTIFY_INSTANCES > 0);
-const _: () = assert!(STORM_QUIET_MS <= STORM_MAX_MS && HOT_DIRS > 0 && PATH_CACHE > 0);
+const _: () = assert!(STORM_QUIET_MS <= STORM_MAX_MS && HOT_DIRS > 0);
 const _: () = assert!(MAX_ALERT_CHILDREN > 0 && MAX_ALERT_QUEUE >= MAX_ALERT_CHILDREN);

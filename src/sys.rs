@@ -935,21 +935,18 @@ pub fn inotify_events(buf: &[u8]) -> impl Iterator<Item = InotifyEvent<'_>> {
 /// namespace's `user.max_inotify_watches`; `None` when neither is readable.
 pub fn inotify_watch_limit() -> Option<usize> {
     let read = |path: &str| {
-        let mut b = [0u8; 24];
+        let mut b = [0u8; 16];
         let n = read_prefix(path, &mut b).ok()?;
-        std::str::from_utf8(&b[..n])
-            .ok()?
-            .trim()
-            .parse::<usize>()
-            .ok()
+        let digits = b[..n].split(|&c| c == b'\n').next()?;
+        crate::users::parse_id(digits).map(|v| v as usize)
     };
-    match (
-        read("/proc/sys/fs/inotify/max_user_watches"),
-        read("/proc/sys/user/max_inotify_watches"),
-    ) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    [
+        "/proc/sys/fs/inotify/max_user_watches",
+        "/proc/sys/user/max_inotify_watches",
+    ]
+    .into_iter()
+    .filter_map(read)
+    .min()
 }
 
 /// Blocks `signals` for this thread and returns a close-on-exec,

@@ -189,8 +189,13 @@ impl Place {
         if self.depth + 1 >= MAX_DEPTH {
             return Err(Errno::LOOP);
         }
-        let cname = std::ffi::CString::new(name).map_err(|_| Errno::INVAL)?;
-        let fd = sys::open_dir_at(self.fd.as_fd(), &cname)?;
+        let mut c = [0u8; 256];
+        if name.len() >= c.len() {
+            return Err(Errno::NAMETOOLONG);
+        }
+        c[..name.len()].copy_from_slice(name);
+        let cname = CStr::from_bytes_with_nul(&c[..=name.len()]).map_err(|_| Errno::INVAL)?;
+        let fd = sys::open_dir_at(self.fd.as_fd(), cname)?;
         let meta = sys::fstat(&fd)?;
         if meta.dev != self.base_dev && !cross_mounts {
             return Err(Errno::XDEV);

@@ -29,7 +29,7 @@
 //! [`OVERFLOW_QUIET_MS`]: crate::budget::OVERFLOW_QUIET_MS
 
 use super::watches::{self, Placer, TreeAccess};
-use super::{warn, Monitor};
+use super::{num, say, Monitor};
 use crate::alert::NEVER;
 use crate::budget::{
     EVENT_ROUNDS, HOT_DIRS, MAX_RECREATE, OVERFLOW_QUIET_MS, RECREATE_AFTER_MS, STORM_EVENTS,
@@ -199,13 +199,15 @@ impl Monitor {
     /// Reading an instance failed (it should not): its trees are watched
     /// no more, said once; the sweeps go on.
     fn instance_failed(&mut self, i: usize, e: sys::Errno) {
-        warn(
+        say(
             Level::Warning,
-            format_args!(
-                "reading inotify: {}: checking every {} s only",
+            &[
+                "reading inotify: ",
                 sys::errno_text(e),
-                self.interval
-            ),
+                ": checking every ",
+                &num(self.interval),
+                " s only",
+            ],
         );
         self.instances[i] = None;
         for t in self.trees.iter_mut().flatten() {
@@ -213,7 +215,6 @@ impl Monitor {
                 t.inst = None;
             }
         }
-        self.paths.clear();
     }
 
     /// Handles one event of instance `i`.
@@ -246,7 +247,6 @@ impl Monitor {
             // The watch is gone (directory deleted, or unwatched): the
             // tree's count of watches is taken again at its next sweep.
             inst.index.remove(ev.wd);
-            self.paths.forget(i, ev.wd);
             return;
         }
         let Some(slot) = inst.index.chain(ev.wd, &mut self.chain) else {
@@ -275,7 +275,6 @@ impl Monitor {
                     inst.index.remove(ev.wd);
                     sys::inotify_unwatch(inst.fd.as_fd(), ev.wd);
                 }
-                self.paths.forget(i, ev.wd);
             }
             return;
         }
@@ -380,7 +379,7 @@ impl Monitor {
             base_path: &tree.target.base,
             cross_mounts: self.opts.cross_mounts,
         };
-        let (place, path) = watches::reach(&access, inst, i, wd, &self.chain, &mut self.paths)?;
+        let (place, path) = watches::reach(&access, inst, &self.chain)?;
         Some(Current {
             inst: i,
             wd,
@@ -501,12 +500,14 @@ impl Monitor {
             return;
         };
         if t.overflowed(now) {
-            warn(
+            say(
                 Level::Warning,
-                format_args!(
-                    "{}: events overflowed (more changes at once than the kernel queues, fs.inotify.max_queued_events): this tree is swept in full once quiet; said once, later overflows are only counted",
-                    t.name()
-                ),
+                &[
+                    &t.name(),
+                    ": events overflowed (more changes at once than the kernel queues, \
+                     fs.inotify.max_queued_events): this tree is swept in full once quiet; \
+                     said once, later overflows are only counted",
+                ],
             );
         }
     }

@@ -58,7 +58,7 @@ use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use seen::{AlertFeed, Seen, SeenGate};
 use std::cell::RefCell;
 use trees::{RootWatch, Tree};
-use watches::{Instance, PathCache, Placer, Unwatched};
+use watches::{Instance, Placer, Unwatched};
 
 #[derive(FromArgs)]
 /// Watch trees and keep them in policy: a full sweep at start and every
@@ -70,7 +70,7 @@ use watches::{Instance, PathCache, Placer, Unwatched};
 #[argh(
     example = "chperms watch --all --fix --syslog\nchperms watch --all --fix --syslog --check-config\nchperms watch --policy /etc/chperms/app.json --fix --interval 300 \\\n    --alert-cmd /usr/local/bin/notify --log /var/log/chperms.log",
     note = "--alert-cmd runs CMD once per new finding (words split as sh does, quotes included, but no shell runs: | ; $ are refused unquoted), with the finding as a JSON line on stdin and CHPERMS_PATH, CHPERMS_KIND, CHPERMS_EXPECTED, CHPERMS_ACTUAL, CHPERMS_ACTION set; it is killed after 10 s. A drift whose alert was dropped is alerted when next seen.",
-    note = "Budgets, shared fairly between the trees (each is sure of its share; one vhost's user cannot use up another's): 65536 watched directories (fewer if fs.inotify.max_user_watches is lower), 64 queued alerts, 4 alert commands at once. Each tree has its own event queue (up to 16 trees, then they share one). A directory with more than 128 events in 200 ms is examined whole when quiet; a tree whose queue overflows is swept in full (said once). A tree past its share of watches is said once and relies on its sweeps. With --all, vhosts created under --root while running are watched within seconds."
+    note = "Budgets, shared fairly between trees (each is sure of its share): 65536 watched directories (or fs.inotify.max_user_watches), 64 queued alerts. Each tree has its own event queue (up to 16): one that overflows is swept in full, said once. A directory with over 128 events in 200 ms is examined whole when quiet."
 )]
 struct Args {
     /// vhosts under --root to watch
@@ -208,9 +208,22 @@ fn check_configuration(
 /// `level` — services that pass `--syslog` do not capture stderr.
 #[inline(never)]
 pub fn warn(level: Level, args: std::fmt::Arguments<'_>) {
-    let text = args.to_string();
+    say(level, &[&args.to_string()]);
+}
+
+/// [`warn`] for a message in pieces (text, and numbers through [`num`]):
+/// no formatting machinery at each call site, which costs bytes on MIPS.
+pub fn say(level: Level, parts: &[&str]) {
+    let text = parts.concat();
     eprintln!("chperms watch: {text}");
     crate::syslog::say(level, &text);
+}
+
+/// `n` in decimal, for [`say`].
+pub fn num(n: u64) -> String {
+    let mut b = Vec::with_capacity(20);
+    crate::fmt_time::push_num(&mut b, n.min(i64::MAX as u64) as i64, 0, b' ');
+    String::from_utf8(b).unwrap_or_default()
 }
 
 /// The running monitor.
@@ -246,7 +259,6 @@ struct Monitor {
     /// The directory the last event was about, kept for the next ones
     /// (see `incremental`: dropped when any directory moves).
     held: Option<Current>,
-    paths: PathCache,
     /// "inotify unavailable" was said.
     inotify_said: bool,
     /// The inotify read buffer (taken out while its events are handled).
@@ -303,7 +315,6 @@ impl Monitor {
             hot: Hot::default(),
             held: None,
             recreate: Vec::new(),
-            paths: PathCache::default(),
             inotify_said: false,
             buf: vec![0u8; INOTIFY_BUF],
             chain: Vec::with_capacity(16),
@@ -465,7 +476,6 @@ impl Monitor {
         tree.stats.sweeps += 1;
         self.hot.forget_tree(slot);
         self.held = None;
-        self.paths.clear();
         let base = match tree.target.open_base() {
             Ok(fd) => fd,
             Err(e) => {
@@ -522,21 +532,24 @@ impl Monitor {
         if std::mem::replace(&mut tree.limit_said, true) {
             return;
         }
-        let limit = match why {
-            Unwatched::Share => format!(
-                "{} directories watched, this tree's share of {}",
-                self.watch_share.used(slot),
-                self.watch_share.share()
-            ),
-            Unwatched::Kernel => "fs.inotify.max_user_watches".to_string(),
+        let (used, share) = (
+            num(self.watch_share.used(slot) as u64),
+            num(self.watch_share.share() as u64),
+        );
+        let limit: [&str; 3] = match why {
+            Unwatched::Share => [&used, " directories watched, this tree's share of ", &share],
+            Unwatched::Kernel => ["fs.inotify.max_user_watches", "", ""],
         };
-        warn(
+        say(
             Level::Warning,
-            format_args!(
-                "{}: inotify watch limit reached ({limit}): changes in the rest of this tree are seen at the sweeps (every {} s)",
-                tree.name(),
-                self.interval
-            ),
+            &[
+                &tree.name(),
+                ": inotify watch limit reached (",
+                &limit.concat(),
+                "): changes in the rest of this tree are seen at the sweeps (every ",
+                &num(self.interval),
+                " s)",
+            ],
         );
     }
 
@@ -544,18 +557,17 @@ impl Monitor {
     fn say_dropped_alerts(&mut self) {
         let Some(q) = self.alert_queue else { return };
         for (slot, n) in q.take_drops() {
-            let name = self
-                .trees
-                .get(slot as usize)
-                .and_then(Option::as_ref)
-                .map(Tree::name);
-            warn(
+            let tree = self.trees.get(slot as usize).and_then(Option::as_ref);
+            say(
                 Level::Warning,
-                format_args!(
-                    "{}: {n} alerts dropped (this tree's share of the alert queue, {}, was full): a drift among them is alerted when it is next seen",
-                    name.as_deref().unwrap_or("?"),
-                    q.share()
-                ),
+                &[
+                    &tree.map_or_else(String::new, Tree::name),
+                    ": ",
+                    &num(n),
+                    " alerts dropped (this tree's share of the alert queue, ",
+                    &num(q.share() as u64),
+                    ", was full): a drift among them is alerted when it is next seen",
+                ],
             );
         }
     }

@@ -3,7 +3,7 @@
 //! itself, through which a vhost created while the watcher runs is
 //! monitored within seconds and a removed one is dropped.
 
-use super::{warn, Monitor};
+use super::{num, say, Monitor};
 use crate::alert::NEVER;
 use crate::applet::apply::{list_vhosts, resolve, Target};
 use crate::budget::{
@@ -165,7 +165,6 @@ impl Monitor {
         }
         self.seen.borrow_mut().forget_tree(slot);
         self.hot.forget_tree(slot);
-        self.paths.clear();
         self.held = None;
         self.recreate.retain(|r| r.0 != slot);
     }
@@ -196,20 +195,22 @@ impl Monitor {
                 }
                 Err(e) if !std::mem::replace(&mut self.inotify_said, true) => {
                     if open == 0 {
-                        warn(
+                        say(
                             Level::Warning,
-                            format_args!(
-                                "inotify unavailable ({}): changes are seen only at the sweeps",
-                                sys::errno_text(e)
-                            ),
+                            &[
+                                "inotify unavailable (",
+                                sys::errno_text(e),
+                                "): changes are seen only at the sweeps",
+                            ],
                         );
                     } else {
-                        warn(
+                        say(
                             Level::Info,
-                            format_args!(
-                                "no more inotify instances ({}): trees share the {open} open",
-                                sys::errno_text(e)
-                            ),
+                            &[
+                                "no more inotify instances (",
+                                sys::errno_text(e),
+                                "): the trees share those open",
+                            ],
                         );
                     }
                 }
@@ -249,13 +250,16 @@ impl Monitor {
                     rescan_due: NEVER,
                 })
             }
-            Err(e) => warn(
+            Err(e) => say(
                 Level::Warning,
-                format_args!(
-                    "{root}: cannot watch for new vhosts ({}): they are picked up at the sweeps (every {} s)",
+                &[
+                    root,
+                    ": cannot watch for new vhosts (",
                     sys::errno_text(e),
-                    self.interval
-                ),
+                    "): they are picked up at the sweeps (every ",
+                    &num(self.interval),
+                    " s)",
+                ],
             ),
         }
     }
@@ -351,9 +355,14 @@ impl Monitor {
                         .inst
                         .and_then(|i| self.instances[i].as_ref())
                         .map_or(0, |i| i.index.len());
-                    warn(
+                    say(
                         Level::Info,
-                        format_args!("{}: added: {n} directories watched", t.name()),
+                        &[
+                            &t.name(),
+                            ": added: ",
+                            &num(n as u64),
+                            " directories watched",
+                        ],
                     );
                 }
             }
@@ -362,7 +371,7 @@ impl Monitor {
                 let Some(r) = self.root.as_mut() else { return };
                 if !r.said.iter().any(|s| s == name) {
                     r.said.push(name.to_string());
-                    warn(Level::Err, format_args!("{msg}"));
+                    say(Level::Err, &[&msg]);
                 }
             }
         }
@@ -371,10 +380,7 @@ impl Monitor {
     /// Stops monitoring the vhost tree in `slot` (its directory is gone).
     fn drop_vhost(&mut self, slot: usize) {
         if let Some(t) = self.trees[slot].as_ref() {
-            warn(
-                Level::Info,
-                format_args!("{}: removed: no longer watched", t.name()),
-            );
+            say(Level::Info, &[&t.name(), ": removed: no longer watched"]);
         }
         self.remove_tree(slot);
     }

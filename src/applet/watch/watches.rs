@@ -5,8 +5,7 @@
 //! [`MAX_INOTIFY_INSTANCES`], then shared) and its [`DirIndex`]; the
 //! [`Placer`] is the walk's [`DirHook`] that places watches as sweeps and
 //! subtree walks enter directories; [`reach`] turns a watch descriptor back
-//! into an open [`Place`] and display path; [`PathCache`] remembers a few
-//! recent answers.
+//! into an open [`Place`] and display path.
 //!
 //! How a watch leads back to its directory. Each watched directory costs
 //! 10 bytes: its watch descriptor, its parent's, and 15 bits of its inode
@@ -25,14 +24,14 @@
 //! followed. A wrong or stale table can make chperms look in the wrong
 //! directory or not find it (the event is then covered by the walk that a
 //! move triggers, or by the next sweep); it can never make chperms apply
-//! one path's rules to another or leave the tree. The last [`PATH_CACHE`]
-//! directories reached are remembered by name; a remembered path is walked
-//! the same way and checked the same way at its end.
+//! one path's rules to another or leave the tree. The directory reached
+//! last is kept open for the events that follow about it (see
+//! `incremental`), so that a busy directory is reached once.
 //!
 //! [`MAX_INOTIFY_INSTANCES`]: crate::budget::MAX_INOTIFY_INSTANCES
 
 use crate::applet::watch::fair::FairShare;
-use crate::budget::{MAX_DEPTH, PATH_CACHE};
+use crate::budget::MAX_DEPTH;
 use crate::policy::Policy;
 use crate::sys::{self, DirStream, Errno, Kind, Meta};
 use crate::walk::{DirHook, Place};
@@ -162,9 +161,18 @@ impl DirIndex {
         None
     }
 
-    /// Drops (and unwatches) the watches for which `drop` says so.
-    fn drop_where(&mut self, ino: BorrowedFd<'_>, drop: impl Fn(&DirIndex, &Node) -> bool) {
-        let gone: Vec<bool> = self.nodes.iter().map(|n| drop(self, n)).collect();
+    /// Drops (and unwatches) the watches of tree `slot` — all of them, or
+    /// (`unmarked_only`) those a sweep did not mark — and those cut off
+    /// from every base.
+    fn drop_where(&mut self, ino: BorrowedFd<'_>, slot: usize, unmarked_only: bool) {
+        let gone: Vec<bool> = self
+            .nodes
+            .iter()
+            .map(|n| match self.slot_of(n.wd) {
+                Some(s) => s == slot && (!unmarked_only || n.hint & MARK == 0),
+                None => true,
+            })
+            .collect();
         let mut i = 0;
         self.nodes.retain(|n| {
             i += 1;
@@ -179,10 +187,7 @@ impl DirIndex {
     /// that the sweep did not visit and those cut off from every base;
     /// clears the marks. Returns how many watches the tree has now.
     pub fn sweep_done(&mut self, slot: usize, ino: BorrowedFd<'_>) -> usize {
-        self.drop_where(ino, |ix, n| match ix.slot_of(n.wd) {
-            Some(s) => s == slot && n.hint & MARK == 0,
-            None => true,
-        });
+        self.drop_where(ino, slot, true);
         for n in self.nodes.iter_mut() {
             n.hint &= !MARK;
         }
@@ -194,10 +199,7 @@ impl DirIndex {
 
     /// Drops (and unwatches) every watch of tree `slot`.
     pub fn drop_tree(&mut self, slot: usize, ino: BorrowedFd<'_>) {
-        self.drop_where(
-            ino,
-            |ix, n| !matches!(ix.slot_of(n.wd), Some(s) if s != slot),
-        );
+        self.drop_where(ino, slot, false);
     }
 }
 
@@ -334,45 +336,6 @@ impl DirHook for Placer<'_> {
     }
 }
 
-/// The last few directories reached, by (instance, watch): the names from
-/// the base, `a/b/c`.
-#[derive(Default)]
-pub struct PathCache {
-    slots: Vec<(usize, i32, u32, Vec<u8>)>,
-    clock: u32,
-}
-
-impl PathCache {
-    fn get(&mut self, inst: usize, wd: i32) -> Option<Vec<u8>> {
-        self.clock = self.clock.wrapping_add(1);
-        let now = self.clock;
-        let s = self.slots.iter_mut().find(|s| s.0 == inst && s.1 == wd)?;
-        s.2 = now;
-        Some(s.3.clone())
-    }
-
-    fn put(&mut self, inst: usize, wd: i32, names: Vec<u8>) {
-        self.forget(inst, wd);
-        if self.slots.len() >= PATH_CACHE {
-            if let Some(i) = (0..self.slots.len()).min_by_key(|&i| self.slots[i].2) {
-                self.slots.swap_remove(i);
-            }
-        }
-        self.clock = self.clock.wrapping_add(1);
-        self.slots.push((inst, wd, self.clock, names));
-    }
-
-    /// Forgets watch `wd` of `inst`.
-    pub fn forget(&mut self, inst: usize, wd: i32) {
-        self.slots.retain(|s| !(s.0 == inst && s.1 == wd));
-    }
-
-    /// Forgets everything (trees or instances changed).
-    pub fn clear(&mut self) {
-        self.slots.clear();
-    }
-}
-
 /// What [`reach`] needs of a tree.
 pub struct TreeAccess<'a> {
     /// The held handle of the tree's base.
@@ -383,49 +346,24 @@ pub struct TreeAccess<'a> {
     pub cross_mounts: bool,
 }
 
-/// Reaches the watched directory `wd` of instance `inst_no` (whose chain
-/// from the base is `chain`, see [`DirIndex::chain`]) from the tree's base,
-/// safely (see the module's text). Returns the directory and its display
-/// path (`base_path/names`).
+/// Reaches the watched directory at the end of `chain` (its chain from
+/// the base, see [`DirIndex::chain`]) from the tree's base, safely (see the
+/// module's text). Returns the directory and its display path
+/// (`base_path/names`).
 pub fn reach(
     tree: &TreeAccess<'_>,
     inst: &mut Instance,
-    inst_no: usize,
-    wd: i32,
     chain: &[(i32, u16)],
-    cache: &mut PathCache,
 ) -> Option<(Place, Vec<u8>)> {
     let mut path = Vec::with_capacity(tree.base_path.len() + 64);
     path.extend_from_slice(tree.base_path);
-    if chain.is_empty() {
-        return Place::base(tree.policy, tree.base).ok().map(|p| (p, path));
-    }
-    if let Some(names) = cache.get(inst_no, wd) {
-        let mut at = Place::base(tree.policy, tree.base).ok();
-        for name in names.split(|&b| b == b'/') {
-            at = at.and_then(|p| p.enter(tree.policy, name, tree.cross_mounts).ok());
-            path.push(b'/');
-            path.extend_from_slice(name);
-        }
-        if let Some(p) = at.filter(|p| is_watch(inst, p.fd(), wd)) {
-            return Some((p, path));
-        }
-        cache.forget(inst_no, wd);
-        path.truncate(tree.base_path.len());
-    }
     let mut at = Place::base(tree.policy, tree.base).ok()?;
-    let mut names: Vec<u8> = Vec::with_capacity(64);
     for &(child, hint) in chain {
         let (next, name) = find_child(tree, inst, &at, child, hint)?;
-        if !names.is_empty() {
-            names.push(b'/');
-        }
-        names.extend_from_slice(&name);
         path.push(b'/');
         path.extend_from_slice(&name);
         at = next;
     }
-    cache.put(inst_no, wd, names);
     Some((at, path))
 }
 
