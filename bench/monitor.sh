@@ -210,6 +210,8 @@ sec=$WORK/section
 	echo
 	echo "Before issue 12 the watcher re-swept the tree after each burst of events: 4.97 CPU-s for 20 events in 10 s on this tree (issue 12), about 250 CPU-s per 1,000 events."
 	echo
+	echo "How to read it: CPU is user + system time from /proc/PID/stat while the events ran (for the loop: inotifywait, the shell loop and the chown/chmod it forks). The loop reacts as fast but forks two programs per file, never sees a chmod or chown (with attrib events it would wake on its own changes forever), gives every file one mode and changes files by path (a symlink swapped in is followed). The cron script's latency is its period; each run walks the whole tree whether anything changed or not. Memory is \\`Anonymous:\\` of /proc/PID/smaps_rollup once the watcher settled (inotifywait keeps a path per watched directory)."
+	echo
 	echo "### Goals (issue 12)"
 	echo
 	awk -v c="$c_cpu" -v p="$(field "$c_ev" p99_ms)" -v m="$c_anon_1m" 'BEGIN {

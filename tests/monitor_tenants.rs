@@ -242,8 +242,8 @@ fn a_dropped_alert_is_sent_later_and_each_finding_once() {
     let log = t.join("alerts.log");
     let script = alert_script(&t, &log);
     let r = root.to_string_lossy().into_owned();
-    // Reporting only, a sweep every 2 s: each of the attacker's 400 drifts
-    // must be alerted once in the end, none twice.
+    // Reporting only, a sweep every second: each of the attacker's 400
+    // drifts must be alerted once in the end, none twice.
     let w = Watcher::start(
         &t,
         &[
@@ -252,7 +252,7 @@ fn a_dropped_alert_is_sent_later_and_each_finding_once() {
             "--root",
             &r,
             "--interval",
-            "2",
+            "1",
             "--alert-cmd",
             &script,
         ],
@@ -281,7 +281,7 @@ fn a_dropped_alert_is_sent_later_and_each_finding_once() {
         evil_paths.len(),
         w.stderr()
     );
-    std::thread::sleep(Duration::from_secs_f64(secs(4.5))); // two more sweeps
+    std::thread::sleep(Duration::from_secs_f64(secs(2.5))); // two more sweeps
     let got = alerts(&log);
     evil_paths = got
         .iter()

@@ -32,12 +32,6 @@ impl FairShare {
         }
     }
 
-    /// Changes the total (the kernel's limit, read at start).
-    pub fn set_total(&mut self, total: usize) {
-        self.total = total;
-        self.recount();
-    }
-
     /// Adds (`live`) or removes a tree; a removed tree's units are freed.
     pub fn set_live(&mut self, slot: usize, live: bool) {
         if self.used.len() <= slot {

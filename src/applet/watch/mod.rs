@@ -53,6 +53,7 @@ use crate::output::{Format, Level, Report};
 use crate::sys;
 use crate::walk::{walk_hooked, DirHook, WalkOpts};
 use argh::FromArgs;
+use fair::FairShare;
 use incremental::{Current, Hot};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use seen::{AlertFeed, Seen, SeenGate};
@@ -266,8 +267,6 @@ struct Monitor {
     /// Scratch for a watch's chain of parents.
     chain: Vec<(i32, u16)>,
 }
-
-use fair::FairShare;
 
 impl Monitor {
     fn start(
