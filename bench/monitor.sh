@@ -91,6 +91,10 @@ settle() {
 	done
 }
 per1000() { awk -v t="$1" -v hz="$HZ" -v n="$EVENTS" 'BEGIN {printf "%.3f", t / hz * 1000 / n}'; }
+# runtime PID — nanoseconds PID has run (/proc/PID/schedstat: exact, where
+# the tick counts of /proc/PID/stat are 10 ms samples).
+runtime() { awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
+ns_per1000() { awk -v t="$1" -v n="$EVENTS" 'BEGIN {printf "%.3f", t / 1e9 * 1000 / n}'; }
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 events() { python3 "$HERE/monitor_events.py" "$D" "$EVENTS" "$GAP" "$UID_U" 0640 30; }
 clear_events() { rm -f "$D"/ev*.php; }
@@ -108,10 +112,10 @@ start_chperms() { # VHOST ROOT
 say "chperms watch on $ENTRIES entries: $EVENTS single-file events"
 start_chperms "$VN" "$R"
 c_anon0=$(anon "$CP")
-t0=$(ticks "$CP")
+t0=$(runtime "$CP")
 c_ev=$(events)
 settle "$CP"
-c_cpu=$(per1000 $(($(ticks "$CP") - t0)))
+c_cpu=$(ns_per1000 $(($(runtime "$CP") - t0)))
 c_anon=$(anon "$CP")
 [ "$c_anon0" -gt "$c_anon" ] && c_anon=$c_anon0
 kill "$CP"
@@ -124,6 +128,7 @@ clear_events
 # would wake on its own chown/chmod forever.
 start_inotifywait() { # TREE
 	export U W
+	: >"$WORK/iw.err"
 	sh -c 'inotifywait -m -r -e create -e moved_to --format "%w%f" "$1" 2>"$2" |
 		while IFS= read -r p; do
 			if [ -d "$p" ]; then chown "$U:$W" "$p" && chmod 2750 "$p"
@@ -210,7 +215,7 @@ sec=$WORK/section
 	echo
 	echo "Before issue 12 the watcher re-swept the tree after each burst of events: 4.97 CPU-s for 20 events in 10 s on this tree (issue 12), about 250 CPU-s per 1,000 events."
 	echo
-	echo "How to read it: CPU is user + system time from /proc/PID/stat while the events ran (for the loop: inotifywait, the shell loop and the chown/chmod it forks). The loop reacts as fast but forks two programs per file, never sees a chmod or chown (with attrib events it would wake on its own changes forever), gives every file one mode and changes files by path (a symlink swapped in is followed). The cron script's latency is its period; each run walks the whole tree whether anything changed or not. Memory is \\`Anonymous:\\` of /proc/PID/smaps_rollup once the watcher settled (inotifywait keeps a path per watched directory)."
+	echo 'How to read it: CPU is the time the watcher ran while the events ran (/proc/PID/schedstat; for the loop: user + system time of inotifywait, the shell loop and the chown/chmod it forks, from /proc/PID/stat). The loop reacts as fast but forks two programs per file, never sees a chmod or chown (with attrib events it would wake on its own changes forever), gives every file one mode and changes files by path (a symlink swapped in is followed). The cron script'"'"'s latency is its period; each run walks the whole tree whether anything changed or not. Memory is `Anonymous:` of /proc/PID/smaps_rollup once the watcher settled (inotifywait keeps a path per watched directory).'
 	echo
 	echo "### Goals (issue 12)"
 	echo

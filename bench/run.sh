@@ -284,4 +284,4 @@ cat "$sec"
 
 # --- the monitor (issue 12), on the same tree --------------------------------
 [ "${BENCH_MONITOR:-1}" = 0 ] ||
-	BENCH_BIN=$BIN BENCH_ROOT=$R BENCH_VHOST=$VN BENCH_OUT=$OUT sh "$HERE/monitor.sh"
+	BENCH_BIN=$BENCH_BIN BENCH_ROOT=$R BENCH_VHOST=$VN BENCH_OUT=$OUT sh "$HERE/monitor.sh"
