@@ -177,7 +177,12 @@ impl Monitor {
             }
         }
         for i in 0..self.instances.len() {
-            let Some(fd) = self.instances[i].as_ref().map(|x| x.fd.as_fd()) else {
+            let Some(fd) = self
+                .instances
+                .get(i)
+                .and_then(Option::as_ref)
+                .map(|x| x.fd.as_fd())
+            else {
                 continue;
             };
             let n = match sys::inotify_read(fd, &mut buf) {
@@ -240,7 +245,7 @@ impl Monitor {
         if ev.mask & libc::IN_Q_OVERFLOW != 0 {
             return self.overflowed(i, now);
         }
-        let Some(inst) = self.instances[i].as_mut() else {
+        let Some(inst) = self.instances.get_mut(i).and_then(Option::as_mut) else {
             return;
         };
         if ev.mask & libc::IN_IGNORED != 0 {
@@ -252,7 +257,7 @@ impl Monitor {
         let Some(slot) = inst.index.chain(ev.wd, &mut self.chain) else {
             return; // Not ours (any more), or cut off from its base.
         };
-        let Some(tree) = self.trees[slot].as_mut() else {
+        let Some(tree) = self.trees.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
         tree.stats.events += 1;
@@ -271,7 +276,7 @@ impl Monitor {
                 // Moved out of the tree (a move inside was re-keyed by the
                 // walk of its MOVED_TO): not ours any more. What was below
                 // it is dropped at the tree's next sweep.
-                if let Some(inst) = self.instances[i].as_mut() {
+                if let Some(inst) = self.instances.get_mut(i).and_then(Option::as_mut) {
                     inst.index.remove(ev.wd);
                     sys::inotify_unwatch(inst.fd.as_fd(), ev.wd);
                 }
@@ -284,7 +289,7 @@ impl Monitor {
             if base_itself && ev.mask & libc::IN_ATTRIB != 0 {
                 let opts = self.walk_opts();
                 let c = self.reach(i, ev.wd);
-                if let (Some(c), Some(t)) = (c, self.trees[slot].as_ref()) {
+                if let (Some(c), Some(t)) = (c, self.trees.get(slot).and_then(Option::as_ref)) {
                     self.seen.borrow_mut().enter(slot);
                     walk::examine_place(
                         &t.target.policy,
@@ -334,7 +339,10 @@ impl Monitor {
             seen,
             ..
         } = self;
-        let (Some(tree), Some(inst)) = (trees[slot].as_ref(), instances[i].as_mut()) else {
+        let (Some(tree), Some(inst)) = (
+            trees.get(slot).and_then(Option::as_ref),
+            instances.get_mut(i).and_then(Option::as_mut),
+        ) else {
             return;
         };
         {
@@ -393,7 +401,7 @@ impl Monitor {
     /// `create` rule wants it, it is made again in [`RECREATE_AFTER_MS`]
     /// (not at once: `rm -rf` of a tree would find it back and fail).
     fn deleted(&mut self, c: &Current, name: &[u8], now: u64) {
-        let Some(tree) = self.trees[c.slot].as_ref() else {
+        let Some(tree) = self.trees.get(c.slot).and_then(Option::as_ref) else {
             return;
         };
         let base_len = tree.target.base.len();
@@ -426,7 +434,7 @@ impl Monitor {
         });
         let opts = self.walk_opts();
         for (slot, rel) in &due {
-            let Some(tree) = self.trees[*slot].as_ref() else {
+            let Some(tree) = self.trees.get(*slot).and_then(Option::as_ref) else {
                 continue;
             };
             let Some(base) = tree.base.as_ref() else {
@@ -462,8 +470,10 @@ impl Monitor {
                 seen,
                 ..
             } = self;
-            let (Some(tree), Some(inst)) = (trees[c.slot].as_mut(), instances[c.inst].as_mut())
-            else {
+            let (Some(tree), Some(inst)) = (
+                trees.get_mut(c.slot).and_then(Option::as_mut),
+                instances.get_mut(c.inst).and_then(Option::as_mut),
+            ) else {
                 continue;
             };
             tree.stats.storms += 1;
@@ -487,7 +497,12 @@ impl Monitor {
     /// quiet; said once per tree.
     fn overflowed(&mut self, i: usize, now: u64) {
         for slot in 0..self.trees.len() {
-            if self.trees[slot].as_ref().is_some_and(|t| t.inst == Some(i)) {
+            if self
+                .trees
+                .get(slot)
+                .and_then(Option::as_ref)
+                .is_some_and(|t| t.inst == Some(i))
+            {
                 self.tree_overflowed(slot, now);
             }
         }
@@ -496,7 +511,7 @@ impl Monitor {
     /// Tree `slot` lost events: one full sweep when they are quiet.
     fn tree_overflowed(&mut self, slot: usize, now: u64) {
         self.hot.forget_tree(slot);
-        let Some(t) = self.trees[slot].as_mut() else {
+        let Some(t) = self.trees.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
         if t.overflowed(now) {

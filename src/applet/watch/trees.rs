@@ -114,7 +114,7 @@ impl Monitor {
             }
         };
         let inst = self.instance_for_tree();
-        if let Some(i) = inst.and_then(|i| self.instances[i].as_mut()) {
+        if let Some(i) = inst.and_then(|i| self.instances.get_mut(i)?.as_mut()) {
             i.trees += 1;
         }
         self.watch_share.set_live(slot, true);
@@ -149,7 +149,7 @@ impl Monitor {
             return;
         };
         if let Some(i) = tree.inst {
-            if let Some(inst) = self.instances[i].as_mut() {
+            if let Some(inst) = self.instances.get_mut(i).and_then(Option::as_mut) {
                 inst.trees -= 1;
                 if inst.trees == 0 {
                     // Closing the fd drops its watches.
@@ -353,7 +353,7 @@ impl Monitor {
                 if let Some(t) = self.trees[slot].as_ref() {
                     let n = t
                         .inst
-                        .and_then(|i| self.instances[i].as_ref())
+                        .and_then(|i| self.instances.get(i)?.as_ref())
                         .map_or(0, |i| i.index.len());
                     say(
                         Level::Info,
