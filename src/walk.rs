@@ -591,6 +591,9 @@ impl Walker<'_> {
             }
         }
         order.sort_unstable();
+        // Dry run: the relative paths already reported missing. `web/log`,
+        // `web/run` and `web/tmp` all need a missing `web`; it is one line.
+        let mut reported: Vec<&str> = Vec::new();
         for &(_, i) in order.iter() {
             let Some(rule) = self.policy.rules.get(i) else {
                 continue;
@@ -598,17 +601,26 @@ impl Walker<'_> {
             let file = rule.select == Select::File;
             let rel = rule.pattern.as_str().trim_end_matches('/');
             self.path.truncate(base_len);
-            self.ensure(base, rel, file);
+            self.ensure(base, rel, file, &mut reported);
         }
         self.path.truncate(base_len);
     }
 
     /// Makes sure relative path `rel` exists below `base`, creating missing
     /// components as the policy wants them (the last one as an empty file
-    /// when `file`).
-    fn ensure(&mut self, base: BorrowedFd<'_>, rel: &str, file: bool) {
+    /// when `file`). A dry run reports each component apply would create,
+    /// once: `reported` holds the ones already said.
+    fn ensure<'r>(
+        &mut self,
+        base: BorrowedFd<'_>,
+        rel: &'r str,
+        file: bool,
+        reported: &mut Vec<&'r str>,
+    ) {
         let comps: heapless::Vec<&str, 32> = rel.split('/').filter(|c| !c.is_empty()).collect();
         let mut held: Option<OwnedFd> = None;
+        // Dry run: a component is missing, so everything below it is too.
+        let mut absent = false;
         let mut sofar_len = 0usize;
         for (k, comp) in comps.iter().enumerate() {
             let last = k + 1 == comps.len();
@@ -625,7 +637,12 @@ impl Walker<'_> {
                 return;
             };
             let is_file = last && file;
-            match sys::stat_at(parent, &cname) {
+            let found = if absent {
+                Err(Errno::NOENT)
+            } else {
+                sys::stat_at(parent, &cname)
+            };
+            match found {
                 Ok(m) => {
                     if last {
                         return; // present: the walk examines it
@@ -649,9 +666,13 @@ impl Walker<'_> {
                     let m = exp.mode.map(|(m, _)| mode_text(m)).unwrap_or_default();
                     let want = [kind.word(), " ", &u, ":", &g, " ", &m].concat();
                     if !self.opts.fix {
-                        self.report.summary.drift += 1;
-                        self.missing(&want, Action::WouldFix, "");
-                        return; // nothing below a missing directory exists
+                        if !reported.contains(&sofar) {
+                            reported.push(sofar);
+                            self.report.summary.drift += 1;
+                            self.missing(&want, Action::WouldFix, "");
+                        }
+                        absent = true;
+                        continue;
                     }
                     match self.create_one(parent, &cname, is_file, &exp) {
                         Ok(fd) => {
