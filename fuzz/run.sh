@@ -81,7 +81,10 @@ run_one() {
 	shift 2
 	log=$top/target/fuzz-logs/$t.$label.log
 	mkdir -p "$top/target/fuzz-logs" "$top/target/fuzz-artifacts/$t"
-	if ! "$bins/$t" -artifact_prefix="$top/target/fuzz-artifacts/$t/" \
+	dict=
+	[ -f "fuzz/dict/$t.dict" ] && dict=-dict=fuzz/dict/$t.dict
+	# shellcheck disable=SC2086 # $dict is one word or none
+	if ! "$bins/$t" -artifact_prefix="$top/target/fuzz-artifacts/$t/" $dict \
 		-timeout="$timeout" -print_final_stats=1 "$@" >"$log" 2>&1; then
 		tail -n 40 "$log" >&2
 		art=$(ls -t "$top/target/fuzz-artifacts/$t/" 2>/dev/null | head -n 1)

@@ -91,6 +91,9 @@ fn scan<T>(src: Source<'_>, mut f: impl FnMut(&[&[u8]]) -> Option<T>) -> Option<
 pub fn scan_lines(file: &mut dyn Read, f: &mut dyn FnMut(&[&[u8]]) -> bool) {
     let mut buf = [0u8; MAX_DB_LINE];
     let mut len = 0usize;
+    // buf[..searched] holds no newline: each byte is looked at once, however
+    // small the reads (linear time for any reader).
+    let mut searched = 0usize;
     let mut skipping = false;
     let mut eof = false;
     loop {
@@ -103,9 +106,10 @@ pub fn scan_lines(file: &mut dyn Read, f: &mut dyn FnMut(&[&[u8]]) -> bool) {
             }
         }
         let mut start = 0;
-        while let Some(nl) = buf[start..len].iter().position(|&b| b == b'\n') {
-            let line = &buf[start..start + nl];
-            start += nl + 1;
+        while let Some(nl) = buf[searched..len].iter().position(|&b| b == b'\n') {
+            let line = &buf[start..searched + nl];
+            start = searched + nl + 1;
+            searched = start;
             if skipping {
                 skipping = false;
                 continue;
@@ -124,10 +128,14 @@ pub fn scan_lines(file: &mut dyn Read, f: &mut dyn FnMut(&[&[u8]]) -> bool) {
             // A line longer than the buffer: drop it up to its newline.
             skipping = true;
             len = 0;
+            searched = 0;
             continue;
         }
-        buf.copy_within(start..len, 0);
-        len -= start;
+        if start > 0 {
+            buf.copy_within(start..len, 0);
+            len -= start;
+        }
+        searched = len;
     }
 }
 
