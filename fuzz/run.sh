@@ -53,7 +53,8 @@ install_tools() {
 build() {
 	# The lock file is committed: refuse to change it (cargo-fuzz has no
 	# --locked of its own).
-	cargo fetch --locked --quiet --manifest-path fuzz/Cargo.toml
+	cargo fetch --locked --quiet --manifest-path fuzz/Cargo.toml ||
+		die "fuzz/Cargo.lock is out of date (did chperms's dependencies change?): run 'cargo update --manifest-path fuzz/Cargo.toml --workspace' and commit it"
 	"$fuzz_bin" build --target-dir "$build_dir" >"$top/target/fuzz-build.log" 2>&1 ||
 		{ cat "$top/target/fuzz-build.log" >&2; die "build failed"; }
 }
