@@ -279,12 +279,11 @@ print(ok)
 "#;
 
 /// Runs `apply_args` again and again (at most `runs` times or `secs`
-/// seconds: about 1000 applies natively, a few hundred under qemu; before
-/// the fix one apply in eight (top level) to one in four (lib/sh) went
-/// wrong) while the attacker
-/// chmods `targets` to 0777; before each run
-/// `reset` gives the targets back to the user. Every run that exits 0 must
-/// leave each target exactly as `want` says. Returns the number of runs.
+/// seconds: about 1000 applies natively, a few hundred under qemu) while
+/// the attacker chmods `targets` to 0777; before each run `reset` gives the
+/// targets back to the user. Every run that exits 0 must leave each target
+/// exactly as `want` says (before the fix, one apply in eight went wrong
+/// at the top level, one in four in lib/sh). Returns the number of runs.
 fn race_chmod(
     s: &Scene,
     apply_args: &[&str],
