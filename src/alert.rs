@@ -1,6 +1,7 @@
 //! `--alert-cmd CMD`: run a command once per new finding, never blocking.
 //!
-//! Map: [`Alerts::new`] splits CMD on whitespace (no shell) and returns the
+//! Map: [`Alerts::new`] splits CMD into words ([`split_command`]: quotes as
+//! in sh, but no shell runs and nothing is expanded) and returns the
 //! runner plus an [`AlertListener`] for the report; the listener only queues
 //! (bounded by [`MAX_ALERT_QUEUE`]); the monitor's loop calls
 //! [`Alerts::pump`] to reap finished commands, kill those past
@@ -15,7 +16,7 @@
 
 use crate::applet::watch::warn;
 use crate::budget::{ALERT_TIMEOUT_SECS, MAX_ALERT_CHILDREN, MAX_ALERT_QUEUE};
-use crate::output::{json_finding, Finding, Listener};
+use crate::output::{json_finding, Finding, Level, Listener};
 use rustix::fd::AsFd;
 use std::cell::RefCell;
 
@@ -109,16 +110,12 @@ impl Alerts {
     /// exits: its command line and queue are leaked to `&'static` instead of
     /// being reference-counted.
     pub fn new(cmd: String) -> Result<(Alerts, Box<dyn Listener>), String> {
-        let cmd: &'static str = cmd.leak();
-        let mut argv: Vec<&'static [u8]> = Vec::new();
-        for word in cmd.split_whitespace() {
-            argv.push(word.as_bytes());
-        }
-        let Some(program) = argv.first() else {
+        let words = split_command(&cmd)?;
+        let Some(first) = words.first() else {
             return Err("--alert-cmd: empty command".into());
         };
-        // The first word of a &str: always UTF-8.
-        let program = std::str::from_utf8(program).unwrap_or_default();
+        let program: &'static str = first.clone().leak();
+        let argv: Vec<&'static [u8]> = words.into_iter().map(|w| w.leak().as_bytes()).collect();
         let pending: &'static RefCell<Pending> = Box::leak(Box::default());
         let a = Alerts {
             argv,
@@ -141,18 +138,21 @@ impl Alerts {
                     // signal.
                     match crate::sys::exit_code(st) {
                         Some(0) => {}
-                        code => warn(format_args!(
-                            "alert command failed (status {})",
-                            code.unwrap_or(-1)
-                        )),
+                        code => warn(
+                            Level::Warning,
+                            format_args!("alert command failed (status {})", code.unwrap_or(-1)),
+                        ),
                     }
                     false
                 }
                 Ok(None) => {
                     if now >= *deadline {
-                        warn(format_args!(
-                            "alert command still running after {ALERT_TIMEOUT_SECS} s: killed"
-                        ));
+                        warn(
+                            Level::Warning,
+                            format_args!(
+                                "alert command still running after {ALERT_TIMEOUT_SECS} s: killed"
+                            ),
+                        );
                         crate::sys::kill_group(child as u32);
                         *deadline = NEVER;
                     }
@@ -170,10 +170,13 @@ impl Alerts {
             let next = {
                 let mut p = self.pending.borrow_mut();
                 if p.dropped > 0 {
-                    warn(format_args!(
-                        "{} alerts dropped (more than {MAX_ALERT_QUEUE} waiting)",
-                        p.dropped
-                    ));
+                    warn(
+                        Level::Warning,
+                        format_args!(
+                            "{} alerts dropped (more than {MAX_ALERT_QUEUE} waiting)",
+                            p.dropped
+                        ),
+                    );
                     p.dropped = 0;
                 }
                 if p.queue.is_empty() {
@@ -215,11 +218,14 @@ impl Alerts {
                 let _ = rustix::io::write(&w, &a.buf[..e[0]]);
                 self.running.push((pid, now + ALERT_TIMEOUT_SECS * 1000));
             }
-            Err(e) => warn(format_args!(
-                "cannot run alert command {}: {}",
-                self.program,
-                crate::sys::errno_text(e)
-            )),
+            Err(e) => warn(
+                Level::Warning,
+                format_args!(
+                    "cannot run alert command {}: {}",
+                    self.program,
+                    crate::sys::errno_text(e)
+                ),
+            ),
         }
     }
 
@@ -240,9 +246,116 @@ impl Alerts {
     }
 }
 
+/// Splits `--alert-cmd` into words as sh would, without running a shell:
+/// blanks separate words; `'…'` is literal; in `"…"` a backslash escapes
+/// `" \\ $` and `` ` ``; outside quotes a backslash escapes the next byte.
+/// Nothing is expanded. A character that only means something to a shell
+/// (`| & ; < > ( ) $` and `` ` ``), unquoted, is refused rather than passed
+/// on as a word: the operator meant a shell.
+pub fn split_command(cmd: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = cmd.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\n' => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+                continue;
+            }
+            '\'' => loop {
+                match chars.next() {
+                    Some('\'') => break,
+                    Some(q) => word.push(q),
+                    None => return Err("--alert-cmd: a ' quote is not closed".into()),
+                }
+            },
+            '"' => loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some('\\') => match chars.next() {
+                        Some(e @ ('"' | '\\' | '$' | '`')) => word.push(e),
+                        Some(e) => {
+                            word.push('\\');
+                            word.push(e);
+                        }
+                        None => return Err("--alert-cmd: a \" quote is not closed".into()),
+                    },
+                    Some(q) => word.push(q),
+                    None => return Err("--alert-cmd: a \" quote is not closed".into()),
+                }
+            },
+            '\\' => match chars.next() {
+                Some(e) => word.push(e),
+                None => return Err("--alert-cmd: ends with a lone backslash".into()),
+            },
+            '|' | '&' | ';' | '<' | '>' | '(' | ')' | '$' | '`' => {
+                return Err(format!(
+                    "--alert-cmd: '{c}' needs a shell, and chperms runs the command without \
+                     one; quote it to pass it as text, or write sh -c '...' if you mean a shell"
+                ));
+            }
+            c => word.push(c),
+        }
+        in_word = true;
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+/// For `watch --check-config`: the alert command splits and its program
+/// can be run (a path is an executable file; a bare name is found in
+/// `PATH`, as the alert's spawn will search it).
+pub fn check_command(cmd: &str) -> Result<(), String> {
+    let words = split_command(cmd)?;
+    let Some(program) = words.first() else {
+        return Err("--alert-cmd: empty command".into());
+    };
+    let found = if program.contains('/') {
+        crate::sys::is_executable_file(program)
+    } else {
+        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/bin:/usr/bin".into());
+        path.split(':')
+            .filter(|d| !d.is_empty())
+            .any(|d| crate::sys::is_executable_file(&[d, "/", program].concat()))
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(format!(
+            "--alert-cmd: {program}: no such executable file (give its full path)"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alert_commands_split_like_sh_without_a_shell() {
+        let w = |s: &str| split_command(s).expect(s);
+        assert_eq!(w("  /bin/alert  -x  "), ["/bin/alert", "-x"]);
+        assert_eq!(
+            w(r#"/usr/local/bin/alert --subject "drift found""#),
+            ["/usr/local/bin/alert", "--subject", "drift found"]
+        );
+        assert_eq!(
+            w(r#"a 'it''s' b\ c "\"q\" \n""#),
+            ["a", "its", "b c", "\"q\" \\n"]
+        );
+        assert_eq!(w("a '|' \\;"), ["a", "|", ";"]);
+        assert_eq!(w("a ''"), ["a", ""]);
+        assert!(w("").is_empty());
+        for bad in ["a | b", "a; b", "a $HOME", "a `x`", "a 'b", "a \"b", "a \\"] {
+            assert!(split_command(bad).is_err(), "{bad}");
+        }
+    }
 
     /// The monitor's clock advances like real time on every target (qemu
     /// included): a broken clock left the periodic sweep waiting forever.

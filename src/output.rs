@@ -131,6 +131,19 @@ impl Summary {
     }
 }
 
+/// How much a status line matters, as a syslog severity.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Level {
+    /// Something stopped a run or a reload (bad policy, missing root).
+    Err,
+    /// The watcher runs, but less well than asked (a limit, a failed alert).
+    Warning,
+    /// A change of state: the watcher started, stopped, re-read its policy.
+    Notice,
+    /// Routine: what the watcher is doing, a limit it met.
+    Info,
+}
+
 /// Something that wants every finding as it happens (the monitor's alerts,
 /// syslog).
 pub trait Listener {

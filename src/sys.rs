@@ -325,6 +325,16 @@ fn last_errno() -> Errno {
     Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
 }
 
+/// True when `path` (an operator-given program path) is a regular file we
+/// may execute (`stat` + `access(X_OK)`).
+pub fn is_executable_file(path: &str) -> bool {
+    let Ok(c) = std::ffi::CString::new(path) else {
+        return false;
+    };
+    let regular = rustix::fs::stat(&c).is_ok_and(|st| meta_from(&st).kind() == Kind::File);
+    regular && rustix::fs::access(&c, rustix::fs::Access::EXEC_OK).is_ok()
+}
+
 /// The current working directory as a handle, for relative operator paths.
 pub fn cwd() -> BorrowedFd<'static> {
     rustix::fs::CWD

@@ -1,6 +1,9 @@
-//! `--syslog`: every finding as an RFC 3164 datagram to `/dev/log`.
+//! `--syslog`: every finding, status line and fatal error as an RFC 3164
+//! datagram to `/dev/log`.
 //!
 //! Map: [`listener`] returns a [`Listener`] for [`crate::output::Report`];
+//! [`say`] sends one line when there is no report (an error before it
+//! exists);
 //! [`SyslogListener`] owns one unbound `AF_UNIX` datagram socket and sends
 //! `<PRI>Mmm dd hh:mm:ss chperms[PID]: MESSAGE` — the form BusyBox syslogd,
 //! OpenWrt's logd, rsyslog and journald all parse.
@@ -8,6 +11,10 @@
 //! Why it is written this way:
 //! - Facility `daemon`, but `authpriv` for security findings (`unsafe`,
 //!   refusals, `process`), so that they land in the auth log operators watch.
+//! - Each message is sent once, by chperms itself, at its own severity:
+//!   drift `warning`, repairs `notice`, errors `err`, the watcher's status
+//!   lines `info`/`notice`. Services that pass `--syslog` therefore must not
+//!   also pipe chperms's stdout/stderr into syslog (every line twice).
 //! - The socket is non-blocking: a stuck syslogd drops messages instead of
 //!   stalling the monitor. A send that fails because syslogd restarted
 //!   (`ECONNREFUSED`, `ENOTCONN`, `ENOENT`) reconnects once and retries.
@@ -19,7 +26,7 @@
 //!   socket; root sets root's environment, so this grants nothing).
 
 use crate::budget::SYSLOG_MAX;
-use crate::output::{civil_from_days, now_secs, Action, Finding, Kind, Listener};
+use crate::output::{civil_from_days, now_secs, Action, Finding, Kind, Level, Listener};
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 
@@ -28,6 +35,7 @@ const LOG_AUTHPRIV: u8 = 10 << 3;
 const LOG_ERR: u8 = 3;
 const LOG_WARNING: u8 = 4;
 const LOG_NOTICE: u8 = 5;
+const LOG_INFO: u8 = 6;
 
 /// Sends findings to syslog.
 ///
@@ -115,6 +123,55 @@ impl Listener for SyslogListener {
     }
 }
 
+impl SyslogListener {
+    /// Sends one status line or error at `level`.
+    pub fn status(&mut self, level: Level, text: &str) {
+        self.msg.clear();
+        format_status(&mut self.msg, level, text, now_secs(), self.pid);
+        self.send();
+    }
+}
+
+thread_local! {
+    /// Where [`say`] sends: set by [`enable_status`] (chperms is
+    /// single-threaded; status lines are process-wide, like stderr).
+    static STATUS: std::cell::RefCell<Option<SyslogListener>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// With `--syslog`: from now on [`say`] also sends to syslog.
+pub fn enable_status() {
+    let path = std::env::var("CHPERMS_SYSLOG_SOCKET").unwrap_or_else(|_| "/dev/log".into());
+    STATUS.with(|s| *s.borrow_mut() = Some(SyslogListener::new(path)));
+}
+
+/// Sends a status line or an error that is not a finding (the watcher
+/// started, a policy could not be re-read, a tree root is missing) to syslog
+/// at `level`, if [`enable_status`] was called; the caller prints it.
+pub fn say(level: Level, text: &str) {
+    STATUS.with(|s| {
+        if let Some(l) = s.borrow_mut().as_mut() {
+            l.status(level, text);
+        }
+    });
+}
+
+/// Writes the datagram for a status line at `level` into `out`.
+pub fn format_status(out: &mut Vec<u8>, level: Level, text: &str, secs: i64, pid: u32) {
+    let severity = match level {
+        Level::Err => LOG_ERR,
+        Level::Warning => LOG_WARNING,
+        Level::Notice => LOG_NOTICE,
+        Level::Info => LOG_INFO,
+    };
+    header(out, LOG_DAEMON | severity, secs, pid);
+    escape(out, text.as_bytes());
+    if out.len() > SYSLOG_MAX {
+        out.truncate(SYSLOG_MAX - 3);
+        out.extend_from_slice(b"...");
+    }
+}
+
 /// Facility and severity of a finding, as the `<PRI>` number.
 pub fn priority(f: &Finding<'_>) -> u8 {
     let security = matches!(f.kind, Kind::Unsafe | Kind::Process) || f.action == Action::Refused;
@@ -127,8 +184,8 @@ pub fn priority(f: &Finding<'_>) -> u8 {
     facility | severity
 }
 
-/// Writes the whole datagram for `f` at `secs` (UTC) into `out`.
-pub fn format_message(out: &mut Vec<u8>, f: &Finding<'_>, secs: i64, pid: u32) {
+/// Writes `<PRI>Mmm dd hh:mm:ss chperms[PID]: ` for `secs` (UTC).
+fn header(out: &mut Vec<u8>, pri: u8, secs: i64, pid: u32) {
     const MON: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
@@ -139,12 +196,16 @@ pub fn format_message(out: &mut Vec<u8>, f: &Finding<'_>, secs: i64, pid: u32) {
     let mon = MON[(m as usize).saturating_sub(1) % 12];
     let _ = write!(
         out,
-        "<{}>{mon} {d:2} {:02}:{:02}:{:02} chperms[{pid}]: ",
-        priority(f),
+        "<{pri}>{mon} {d:2} {:02}:{:02}:{:02} chperms[{pid}]: ",
         t / 3600,
         t / 60 % 60,
         t % 60
     );
+}
+
+/// Writes the whole datagram for `f` at `secs` (UTC) into `out`.
+pub fn format_message(out: &mut Vec<u8>, f: &Finding<'_>, secs: i64, pid: u32) {
+    header(out, priority(f), secs, pid);
     // The path and the text after it are written raw, then escaped as one
     // (the separators written here hold nothing to escape).
     let start = out.len();
@@ -209,6 +270,19 @@ mod tests {
             String::from_utf8(v).unwrap(),
             "<29>Nov 18 11:06:40 chperms[42]: /srv/a\\x0aforged: owner chpv1 (was root) [fixed]"
         );
+    }
+
+    #[test]
+    fn status_lines_are_daemon_at_their_level() {
+        let mut v = Vec::new();
+        format_status(&mut v, Level::Info, "2 trees\nwatched", 0, 7);
+        assert_eq!(
+            String::from_utf8(v).unwrap(),
+            "<30>Jan  1 00:00:00 chperms[7]: 2 trees\\x0awatched"
+        );
+        let mut v = Vec::new();
+        format_status(&mut v, Level::Err, "--root /srv: gone", 0, 7);
+        assert!(v.starts_with(b"<27>"));
     }
 
     #[test]

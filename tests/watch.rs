@@ -433,11 +433,12 @@ fn syslog_gets_rfc3164_datagrams() {
     );
     chown(&base.join("snippets"), 0, 0);
     let mut buf = [0u8; 2048];
-    // Skip process findings (see without_fix_each_drift_alerts_once...).
+    // Skip process findings (see without_fix_each_drift_alerts_once...)
+    // and the watcher's status lines.
     let msg = loop {
         let n = recv(&server, &mut buf).expect("a syslog datagram within 5 s");
         let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
-        if !msg.contains(": process ") {
+        if msg.contains("/snippets") {
             break msg;
         }
     };
@@ -643,4 +644,121 @@ fn with_all_a_new_vhost_is_picked_up_at_the_next_sweep() {
     std::thread::sleep(Duration::from_millis(300));
     chmod(&b.join("web"), 0o700);
     assert!(wait_for(4.0, || ugm(&b.join("web")).2 == 0o755).is_some());
+}
+
+/// Every datagram that reaches `server` within `secs` (until quiet).
+fn drain(server: &UnixDatagram, secs: u64) -> Vec<String> {
+    server
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let end = std::time::Instant::now() + Duration::from_secs(secs);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 2048];
+    while std::time::Instant::now() < end {
+        if let Ok(n) = recv(server, &mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    got
+}
+
+#[test]
+fn syslog_gets_status_lines_and_findings_once_each_at_their_level() {
+    let t = TempDir::new("watch-levels");
+    let base = good_tree(&t);
+    let policy = t.join("app.json");
+    write_policy(&policy, &base);
+    let sock = t.join("log.sock");
+    let server = UnixDatagram::bind(&sock).expect("bind");
+    let pol = policy.to_string_lossy().into_owned();
+    let s = sock.to_string_lossy().into_owned();
+    let m = Monitor::start_env(
+        &t,
+        &["--policy", &pol, "--fix", "--interval", "600", "--syslog"],
+        &[("CHPERMS_SYSLOG_SOCKET", &s)],
+    );
+    chmod(&base.join("backups"), 0o777);
+    assert_repaired(&base.join("backups"), "backups");
+    m.signal(libc::SIGHUP);
+    assert!(wait_for(5.0, || m.stderr().contains("policy re-read")).is_some());
+    m.signal(libc::SIGTERM);
+    let got: Vec<String> = drain(&server, 2)
+        .into_iter()
+        .filter(|l| !l.contains(": process "))
+        .collect();
+    let with = |needle: &str| {
+        got.iter()
+            .filter(|l| l.contains(needle))
+            .collect::<Vec<_>>()
+    };
+    // daemon.notice (29) for start, reload, stop and the repair; each once.
+    for needle in [
+        "directories watched",
+        "policy re-read",
+        "stopping",
+        "/backups: mode",
+    ] {
+        let lines = with(needle);
+        assert_eq!(lines.len(), 1, "{needle}: {got:#?}");
+        assert!(lines[0].starts_with("<29>"), "{needle}: {}", lines[0]);
+    }
+}
+
+#[test]
+fn check_config_says_ok_or_why_not_on_stderr_and_in_syslog() {
+    let t = TempDir::new("check-config");
+    let base = good_tree(&t);
+    let policy = t.join("app.json");
+    write_policy(&policy, &base);
+    chmod(&base.join("backups"), 0o777);
+    let before = common::snapshot(&base);
+    let sock = t.join("log.sock");
+    let server = UnixDatagram::bind(&sock).expect("bind");
+    let ok = common::chperms()
+        .args(["watch", "--check-config", "--fix", "--syslog", "--policy"])
+        .arg(&policy)
+        .env("CHPERMS_SYSLOG_SOCKET", &sock)
+        .output()
+        .expect("run");
+    assert_eq!(common::code(&ok), 0, "{}", common::stderr(&ok));
+    assert!(
+        common::stdout(&ok).starts_with("chperms watch: configuration OK: 1 trees ("),
+        "{}",
+        common::stdout(&ok)
+    );
+    assert_eq!(common::snapshot(&base), before, "nothing may change");
+    let missing = t.join("no-such-root");
+    let bad = common::chperms()
+        .args(["watch", "--check-config", "--all", "--syslog", "--root"])
+        .arg(&missing)
+        .env("CHPERMS_SYSLOG_SOCKET", &sock)
+        .output()
+        .expect("run");
+    assert_eq!(common::code(&bad), 1);
+    let err = common::stderr(&bad);
+    assert!(
+        err.contains("No such file or directory (the directory that holds the vhosts"),
+        "{err}"
+    );
+    let got = drain(&server, 1);
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(got[0].starts_with("<27>"), "daemon.err: {}", got[0]);
+    assert!(got[0].contains("no-such-root: No such file"), "{}", got[0]);
+    let cmd = common::chperms()
+        .args([
+            "watch",
+            "--check-config",
+            "--alert-cmd",
+            "/nonexistent/alert x",
+            "--policy",
+        ])
+        .arg(&policy)
+        .output()
+        .expect("run");
+    assert_eq!(common::code(&cmd), 1);
+    assert!(
+        common::stderr(&cmd).contains("/nonexistent/alert: no such executable file"),
+        "{}",
+        common::stderr(&cmd)
+    );
 }

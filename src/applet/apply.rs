@@ -14,7 +14,7 @@
 
 use crate::budget::MAX_VHOSTS;
 use crate::model::NETSERVA_JSON;
-use crate::output::{Format, Report};
+use crate::output::{Format, Level, Report};
 use crate::policy::{self, Base, Context, Policy};
 use crate::resolve;
 use crate::sys::{self, DirStream, Errno, Kind};
@@ -170,20 +170,17 @@ pub fn main(cmd: &str, args: &[&str]) -> i32 {
     if cmd == "check" && a.dry_run {
         eprintln!("chperms check: --dry-run is implied (check changes nothing without --fix)");
     }
+    if a.syslog {
+        crate::syslog::enable_status();
+    }
     let opts = tree_opts!(a);
     let targets = match resolve(&opts) {
         Ok(t) => t,
-        Err(msg) => {
-            eprintln!("chperms: {msg}");
-            return 1;
-        }
+        Err(msg) => return fatal(&msg),
     };
     let mut report = match open_report(&opts) {
         Ok(r) => r,
-        Err(msg) => {
-            eprintln!("chperms: {msg}");
-            return 1;
-        }
+        Err(msg) => return fatal(&msg),
     };
     for t in &targets {
         sweep(t, fix, opts.cross_mounts, &mut report);
@@ -195,6 +192,14 @@ pub fn main(cmd: &str, args: &[&str]) -> i32 {
     }
     report.finish();
     report.summary.exit_code()
+}
+
+/// An error that stops apply/check before any tree is touched: on stderr
+/// and, with `--syslog`, once in syslog (a cron job's stderr may go nowhere).
+fn fatal(msg: &str) -> i32 {
+    eprintln!("chperms: {msg}");
+    crate::syslog::say(Level::Err, msg);
+    1
 }
 
 /// A report printing in the chosen format, with `--log` opened.
@@ -311,8 +316,15 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
             let root = opts.root.trim_end_matches('/');
             let root = if root.is_empty() { "/" } else { root };
             let open_root = || {
-                resolve::open_dir(root.as_bytes())
-                    .map_err(|r| ["--root ", &r.text(&mut NameCache::new())].concat())
+                resolve::open_dir(root.as_bytes()).map_err(|r| {
+                    let hint = if r.why == resolve::Why::Sys(Errno::NOENT) {
+                        " (the directory that holds the vhosts: create it, or set the \
+                         root option to where they are)"
+                    } else {
+                        ""
+                    };
+                    ["--root ", &r.text(&mut NameCache::new()), hint].concat()
+                })
             };
             let root_fd = open_root()?;
             let names = if opts.all {

@@ -36,7 +36,7 @@ use crate::applet::apply::{open_report, resolve, sweep, Target, TreeOpts};
 use crate::budget::{
     INOTIFY_BUF, MAX_DEPTH, MAX_SEEN_FINDINGS, MAX_WATCHED_DIRS, WATCH_DEBOUNCE_MS,
 };
-use crate::output::{Action, Finding, Format, Gate, Report};
+use crate::output::{Action, Finding, Format, Gate, Level, Report};
 use crate::sys::{self, DirStream, Errno, Kind as FsKind};
 use argh::FromArgs;
 use rustix::fd::{AsFd, OwnedFd};
@@ -48,8 +48,8 @@ use std::cell::RefCell;
 /// each drift reported once. Runs in the foreground; SIGTERM stops it,
 /// SIGHUP re-reads the policy and reopens --log.
 #[argh(
-    example = "chperms watch --all --fix --syslog\nchperms watch --policy /etc/chperms/app.json --fix --interval 300 \\\n    --alert-cmd /usr/local/bin/notify --log /var/log/chperms.log",
-    note = "--alert-cmd runs CMD (split on whitespace, no shell) once per new finding, with the finding as a JSON line on stdin and CHPERMS_PATH, CHPERMS_KIND, CHPERMS_EXPECTED, CHPERMS_ACTUAL, CHPERMS_ACTION set; it is killed after 10 s."
+    example = "chperms watch --all --fix --syslog\nchperms watch --all --fix --syslog --check-config\nchperms watch --policy /etc/chperms/app.json --fix --interval 300 \\\n    --alert-cmd /usr/local/bin/notify --log /var/log/chperms.log",
+    note = "--alert-cmd runs CMD once per new finding (words split as sh does, quotes included, but no shell runs: | ; $ are refused unquoted), with the finding as a JSON line on stdin and CHPERMS_PATH, CHPERMS_KIND, CHPERMS_EXPECTED, CHPERMS_ACTUAL, CHPERMS_ACTION set; it is killed after 10 s."
 )]
 struct Args {
     /// vhosts under --root to watch
@@ -97,6 +97,11 @@ struct Args {
     /// only errors
     #[argh(switch)]
     quiet: bool,
+    /// check the configuration (policy, users, trees, --log, the alert
+    /// command) as the watcher would at start, say whether it is OK, and exit
+    /// 0 or 1 without watching or changing anything (for init scripts)
+    #[argh(switch)]
+    check_config: bool,
 }
 
 /// Runs `chperms watch`; `args` exclude "watch".
@@ -109,12 +114,29 @@ pub fn main(args: &[&str]) -> i32 {
         Ok(a) => a,
         Err(e) => return super::argh_exit("watch", e),
     };
+    if a.syslog {
+        crate::syslog::enable_status();
+    }
+    let check_config = a.check_config;
     let opts = crate::applet::apply::tree_opts!(a);
     if a.interval == 0 || a.interval > 7 * 86_400 {
-        warn(format_args!(
-            "--interval: expected 1 to 604800 seconds (see 'chperms watch --help')"
-        ));
+        warn(
+            Level::Err,
+            format_args!("--interval: expected 1 to 604800 seconds (see 'chperms watch --help')"),
+        );
         return 1;
+    }
+    if check_config {
+        return match check_configuration(&opts, a.fix, a.interval, a.alert_cmd) {
+            Ok(summary) => {
+                println!("chperms watch: configuration OK: {summary}");
+                0
+            }
+            Err(msg) => {
+                warn(Level::Err, format_args!("{msg}"));
+                1
+            }
+        };
     }
     match Monitor::start(opts, a.fix, a.interval, a.alert_cmd) {
         Ok(mut m) => {
@@ -125,17 +147,49 @@ pub fn main(args: &[&str]) -> i32 {
             code
         }
         Err(msg) => {
-            warn(format_args!("{msg}"));
+            warn(Level::Err, format_args!("{msg}"));
             1
         }
     }
 }
 
-/// Prints `chperms watch: ` and `args` as one line on stderr: the prefix
-/// is written (and stored) once instead of in every message.
+/// `--check-config`: everything [`Monitor::start`] would check, nothing it
+/// would start. Returns the one-line summary an operator wants to see.
+fn check_configuration(
+    opts: &TreeOpts,
+    fix: bool,
+    interval: u64,
+    alert: Option<String>,
+) -> Result<String, String> {
+    let targets = resolve(opts)?;
+    if opts.log.is_some() {
+        open_report(opts)?;
+    }
+    if let Some(cmd) = alert {
+        crate::alert::check_command(&cmd)?;
+    }
+    let mut s = format!("{} trees (", targets.len());
+    for (i, t) in targets.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&String::from_utf8_lossy(&t.base));
+    }
+    s.push_str(&format!(
+        "), {}, full sweep every {interval} s",
+        if fix { "fixing" } else { "reporting only" }
+    ));
+    Ok(s)
+}
+
+/// Says one status line or error of the watcher (not a finding):
+/// `chperms watch: TEXT` on stderr and, with `--syslog`, once to syslog at
+/// `level` — services that pass `--syslog` do not capture stderr.
 #[inline(never)]
-pub fn warn(args: std::fmt::Arguments<'_>) {
-    eprintln!("chperms watch: {args}");
+pub fn warn(level: Level, args: std::fmt::Arguments<'_>) {
+    let text = args.to_string();
+    eprintln!("chperms watch: {text}");
+    crate::syslog::say(level, &text);
 }
 
 /// The running monitor.
@@ -199,13 +253,16 @@ impl Monitor {
     fn run(&mut self) -> i32 {
         self.sweep_all();
         if !self.opts.quiet {
-            warn(format_args!(
-                "{} trees, {} directories watched, full sweep every {} s{}",
-                self.targets.len(),
-                self.watches.wds.len(),
-                self.interval,
-                if self.fix { ", fixing" } else { "" }
-            ));
+            warn(
+                Level::Notice,
+                format_args!(
+                    "{} trees, {} directories watched, full sweep every {} s{}",
+                    self.targets.len(),
+                    self.watches.wds.len(),
+                    self.interval,
+                    if self.fix { ", fixing" } else { "" }
+                ),
+            );
         }
         // Deadlines in monotonic milliseconds; NEVER when there is none.
         let interval_ms = self.interval * 1000;
@@ -234,6 +291,9 @@ impl Monitor {
                         libc::SIGTERM | libc::SIGINT => {
                             if let Some(a) = self.alerts.as_mut() {
                                 a.shutdown();
+                            }
+                            if !self.opts.quiet {
+                                warn(Level::Notice, format_args!("stopping"));
                             }
                             self.report.flush();
                             return 0;
@@ -298,11 +358,14 @@ impl Monitor {
             }
         });
         if let Err(e) = r {
-            warn(format_args!(
-                "reading inotify: {}: checking every {} s only",
-                sys::errno_text(e),
-                self.interval
-            ));
+            warn(
+                Level::Warning,
+                format_args!(
+                    "reading inotify: {}: checking every {} s only",
+                    sys::errno_text(e),
+                    self.interval
+                ),
+            );
             self.watches.wds.clear();
             return false;
         }
@@ -349,7 +412,7 @@ impl Monitor {
     fn reload(&mut self) {
         if let Some(path) = self.opts.log.as_deref() {
             if let Err(e) = self.report.open_log(path) {
-                warn(format_args!("{path}: {}", sys::errno_text(e)));
+                warn(Level::Err, format_args!("{path}: {}", sys::errno_text(e)));
             }
         }
         match resolve(&self.opts) {
@@ -358,7 +421,7 @@ impl Monitor {
                 self.dirty = vec![false; self.targets.len()];
                 self.watches.restart();
                 if !self.opts.quiet {
-                    warn(format_args!("policy re-read"));
+                    warn(Level::Notice, format_args!("policy re-read"));
                 }
                 self.sweep_all();
             }
@@ -414,11 +477,17 @@ impl Watches {
         if !self.said {
             self.said = true;
             if secs > 0 {
-                warn(format_args!(
-                    "{what}: some changes are seen only at the next sweep (every {secs} s)"
-                ));
+                warn(
+                    Level::Warning,
+                    format_args!(
+                        "{what}: some changes are seen only at the next sweep (every {secs} s)"
+                    ),
+                );
             } else {
-                warn(format_args!("{what}: changes are seen only at the sweeps"));
+                warn(
+                    Level::Warning,
+                    format_args!("{what}: changes are seen only at the sweeps"),
+                );
             }
         }
     }
@@ -585,7 +654,7 @@ impl Seen {
                     self.entries.insert(i, (h, t, g));
                 } else if !self.full_said {
                     self.full_said = true;
-                    warn(format_args!("more than {MAX_SEEN_FINDINGS} drifts: the rest are reported at every sweep"));
+                    warn(Level::Warning, format_args!("more than {MAX_SEEN_FINDINGS} drifts: the rest are reported at every sweep"));
                 }
                 true
             }
