@@ -93,7 +93,10 @@ run_one() {
 	fi
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-	say "$t ($label): ${runs:-?} executions, ${rate:-?}/s, no crash"
+	case $label in
+	replay) say "$t ($label): ${runs:-?} executions, no crash" ;;
+	*) say "$t ($label): ${runs:-?} executions, ${rate:-?}/s, no crash" ;;
+	esac
 }
 
 replay() {
