@@ -45,6 +45,10 @@ pub const NAME_CACHE: usize = 16;
 /// Most groups a user can be a member of when checking access.
 pub const MAX_GROUPS: usize = 64;
 
+/// Times one entry's owner/group/mode is set and read back before chperms
+/// gives up and reports that another process keeps changing it.
+pub const SETTLE_ATTEMPTS: usize = 4;
+
 const _: () = assert!(MAX_PATTERN_COMPONENTS < 63); // bit 63 of a glob State is the STEM flag
 const _: () = assert!(MAX_RULES <= 64);
 const _: () = assert!(DIRENT_BUF >= 512);

@@ -22,11 +22,13 @@
 //!   changed nor entered unless `cross_mounts` is set.
 //! - When owner and mode both change, the mode is first narrowed to what both
 //!   the old and the new mode allow, then the owner changes, then the final
-//!   mode is set: never a moment more open than both.
+//!   mode is set: never a moment more open than both. The result is read back
+//!   from the handle and set again until it is what the policy says (the old
+//!   owner may chmod between the steps), else reported as an error.
 //! - Memory: one [`Level`] (a [`DIRENT_BUF`] and the rules' states) per open
 //!   directory, at most [`MAX_DEPTH`] of them; no allocation per entry.
 
-use crate::budget::{MAX_DEPTH, MAX_RULES, PATH_MAX};
+use crate::budget::{MAX_DEPTH, MAX_RULES, PATH_MAX, SETTLE_ATTEMPTS};
 use crate::fmt_time::push_num;
 use crate::glob::State;
 use crate::output::{mode_text, Action, Finding, Kind as FKind, Report};
@@ -698,7 +700,21 @@ impl Walker<'_> {
                 self.report.summary.changed += 1;
                 self.settle_report(meta, exp, Action::Fixed);
             }
-            Err(e) => self.fail("cannot change", e),
+            Err(Unsettled::Sys(e)) => self.fail("cannot change", e),
+            Err(Unsettled::Raced(now)) => {
+                let (u, g) = (self.report_user(now.uid), self.report_group(now.gid));
+                let msg = [
+                    "another process kept changing it while it was set (now ",
+                    &u,
+                    ":",
+                    &g,
+                    " ",
+                    &mode_text(now.perm()),
+                    "): not in policy",
+                ]
+                .concat();
+                self.error_msg(&msg);
+            }
         }
     }
 
@@ -861,6 +877,9 @@ impl Walker<'_> {
             }
         }
         order.sort_unstable();
+        // Dry run: the relative paths already reported missing. `web/log`,
+        // `web/run` and `web/tmp` all need a missing `web`; it is one line.
+        let mut reported: Vec<&str> = Vec::new();
         for &(_, i) in order.iter() {
             let Some(rule) = self.policy.rules.get(i) else {
                 continue;
@@ -868,17 +887,26 @@ impl Walker<'_> {
             let file = rule.select == Select::File;
             let rel = rule.pattern.as_str().trim_end_matches('/');
             self.path.truncate(base_len);
-            self.ensure(base, rel, file);
+            self.ensure(base, rel, file, &mut reported);
         }
         self.path.truncate(base_len);
     }
 
     /// Makes sure relative path `rel` exists below `base`, creating missing
     /// components as the policy wants them (the last one as an empty file
-    /// when `file`).
-    fn ensure(&mut self, base: BorrowedFd<'_>, rel: &str, file: bool) {
+    /// when `file`). A dry run reports each component apply would create,
+    /// once: `reported` holds the ones already said.
+    fn ensure<'r>(
+        &mut self,
+        base: BorrowedFd<'_>,
+        rel: &'r str,
+        file: bool,
+        reported: &mut Vec<&'r str>,
+    ) {
         let comps: heapless::Vec<&str, 32> = rel.split('/').filter(|c| !c.is_empty()).collect();
         let mut held: Option<OwnedFd> = None;
+        // Dry run: a component is missing, so everything below it is too.
+        let mut absent = false;
         let mut sofar_len = 0usize;
         for (k, comp) in comps.iter().enumerate() {
             let last = k + 1 == comps.len();
@@ -895,7 +923,12 @@ impl Walker<'_> {
                 return;
             };
             let is_file = last && file;
-            match sys::stat_at(parent, &cname) {
+            let found = if absent {
+                Err(Errno::NOENT)
+            } else {
+                sys::stat_at(parent, &cname)
+            };
+            match found {
                 Ok(m) => {
                     if last {
                         return; // present: the walk examines it
@@ -919,9 +952,13 @@ impl Walker<'_> {
                     let m = exp.mode.map(|(m, _)| mode_text(m)).unwrap_or_default();
                     let want = [kind.word(), " ", &u, ":", &g, " ", &m].concat();
                     if !self.opts.fix {
-                        self.report.summary.drift += 1;
-                        self.missing(&want, Action::WouldFix, "");
-                        return; // nothing below a missing directory exists
+                        if !reported.contains(&sofar) {
+                            reported.push(sofar);
+                            self.report.summary.drift += 1;
+                            self.missing(&want, Action::WouldFix, "");
+                        }
+                        absent = true;
+                        continue;
                     }
                     match self.create_one(parent, &cname, is_file, &exp) {
                         Ok(fd) => {
@@ -993,35 +1030,82 @@ impl Walker<'_> {
     }
 }
 
+/// Why [`change`] could not bring an entry to the policy.
+enum Unsettled {
+    /// A syscall failed.
+    Sys(Errno),
+    /// Another process changed the entry again each time it was set: what
+    /// it was at the last read-back.
+    Raced(Meta),
+}
+
+impl From<Errno> for Unsettled {
+    fn from(e: Errno) -> Self {
+        Unsettled::Sys(e)
+    }
+}
+
 /// Changes owner/group/mode through a handle, never leaving the entry more
-/// open than both its old and its new state (SPEC §5.5).
-fn change(h: &Handle<'_>, meta: &Meta, exp: &Expect) -> sys::SysResult<()> {
-    let old = meta.perm();
-    let new = exp.mode.map(|(m, _)| m).unwrap_or(old);
-    let uid = exp.uid.map(|(u, _)| u).filter(|&u| u != meta.uid);
-    let gid = exp.gid.map(|(g, _)| g).filter(|&g| g != meta.gid);
+/// open than both its old and its new state (SPEC §5.5), and reads the
+/// result back from the handle until it is what the policy says.
+///
+/// The read-back is what makes the order safe against the old owner: a
+/// vhost user who owns the entry until the chown can `chmod 0777` it between
+/// the narrowing and the chown, and after a chown to root that mode would
+/// otherwise stay (root:root 0777, exit 0). It is set again, at most
+/// [`SETTLE_ATTEMPTS`] times, then reported.
+///
+/// A non-directory whose owner or group changes keeps no setuid/setgid
+/// bit the policy does not set: the kernel clears them on chown, and
+/// restoring them would hand the old owner's program the new owner's
+/// rights (a user's 04755 file chowned to root by a rule without a mode).
+fn change(h: &Handle<'_>, meta: &Meta, exp: &Expect) -> Result<(), Unsettled> {
+    let fd = match h {
+        Handle::Dir(fd) | Handle::Path(fd) => fd,
+    };
     let chmod = |m: u32| match h {
         Handle::Dir(fd) => sys::chmod_fd(fd, m),
         Handle::Path(fd) => sys::chmod_path_fd(fd, m),
     };
-    if uid.is_some() || gid.is_some() {
-        let narrow = old & new;
-        if narrow != old {
-            chmod(narrow)?;
+    let uid = exp.uid.map(|(u, _)| u);
+    let gid = exp.gid.map(|(g, _)| g);
+    let owner_changes = uid.is_some_and(|u| u != meta.uid) || gid.is_some_and(|g| g != meta.gid);
+    let keep = if owner_changes && meta.kind() != Kind::Dir {
+        !0o6000
+    } else {
+        0o7777
+    };
+    let new = exp.mode.map(|(m, _)| m).unwrap_or(meta.perm() & keep);
+    let mut now = *meta;
+    for attempt in 0..=SETTLE_ATTEMPTS {
+        let set_uid = uid.filter(|&u| u != now.uid);
+        let set_gid = gid.filter(|&g| g != now.gid);
+        if set_uid.is_none() && set_gid.is_none() && now.perm() == new {
+            return Ok(());
         }
-        let fd = match h {
-            Handle::Dir(fd) | Handle::Path(fd) => fd,
-        };
-        sys::chown_fd(fd, uid, gid)?;
-        // chown may clear setuid/setgid on non-directories; set the final
-        // mode whenever it is not what we left.
-        if narrow != new || (meta.kind() != Kind::Dir && new & 0o6000 != 0) {
+        if attempt == SETTLE_ATTEMPTS {
+            return Err(Unsettled::Raced(now));
+        }
+        let mut mode = now.perm();
+        if set_uid.is_some() || set_gid.is_some() {
+            let narrow = mode & new;
+            if narrow != mode {
+                chmod(narrow)?;
+            }
+            sys::chown_fd(fd, set_uid, set_gid)?;
+            // chown clears setuid/setgid on non-directories.
+            mode = if meta.kind() == Kind::Dir {
+                narrow
+            } else {
+                narrow & !0o6000
+            };
+        }
+        if mode != new {
             chmod(new)?;
         }
-    } else if new != old {
-        chmod(new)?;
+        now = sys::fstat(fd)?;
     }
-    Ok(())
+    Err(Unsettled::Raced(now))
 }
 
 fn to72(s: &str) -> heapless::String<72> {
