@@ -11,6 +11,9 @@
 #   1m   (make bench-1m): audit only, ~1,000,000 entries, time and RSS of
 #        chperms and the find floor (BENCH_RUNS_1M runs each, default 3).
 #
+# Then bench/monitor.sh measures the watcher on the same tree (its own
+# section; BENCH_MONITOR=0 skips it).
+#
 # Environment: BENCH_BIN (the chperms binary to measure; default the static
 # musl build in dist/ when present, else target/release/chperms), BENCH_RUNS
 # (5), BENCH_DIRS / BENCH_FILES (2000 / 49; 20000 / 49 for 1m), BENCH_USER
@@ -285,3 +288,7 @@ sec=$WORK/section
 } >"$sec"
 replace_section 100k "$sec"
 cat "$sec"
+
+# --- the monitor (issue 12), on the same tree --------------------------------
+[ "${BENCH_MONITOR:-1}" = 0 ] ||
+	BENCH_BIN=$BENCH_BIN BENCH_ROOT=$R BENCH_VHOST=$VN BENCH_OUT=$OUT sh "$HERE/monitor.sh"

@@ -2,11 +2,13 @@
 //!
 //! Map: [`Alerts::new`] splits CMD into words ([`split_command`]: quotes as
 //! in sh, but no shell runs and nothing is expanded) and returns the
-//! runner plus an [`AlertListener`] for the report; the listener only queues
-//! (bounded by [`MAX_ALERT_QUEUE`]); the monitor's loop calls
-//! [`Alerts::pump`] to reap finished commands, kill those past
-//! [`ALERT_TIMEOUT_SECS`] and start queued ones, at most
-//! [`MAX_ALERT_CHILDREN`] at a time.
+//! runner plus the [`AlertQueue`] that the monitor's report feeds
+//! ([`AlertQueue::offer`]: each tree may queue its fair share of
+//! [`MAX_ALERT_QUEUE`], so that one tree's flood cannot push another
+//! tree's alert out); the monitor's loop calls [`Alerts::pump`] to reap
+//! finished commands, kill those past [`ALERT_TIMEOUT_SECS`] and start
+//! queued ones, at most [`MAX_ALERT_CHILDREN`] at a time, taking the trees
+//! in turn; [`AlertQueue::take_drops`] tells it what was dropped, per tree.
 //!
 //! Each command gets the finding as one JSON line on stdin and
 //! `CHPERMS_PATH`, `CHPERMS_KIND`, `CHPERMS_EXPECTED`, `CHPERMS_ACTUAL`,
@@ -14,9 +16,10 @@
 //! (a timeout kills what it started too); its stdout goes to our stderr so
 //! that `--format json` output stays clean.
 
+use crate::applet::watch::fair::FairShare;
 use crate::applet::watch::warn;
 use crate::budget::{ALERT_TIMEOUT_SECS, MAX_ALERT_CHILDREN, MAX_ALERT_QUEUE};
-use crate::output::{json_finding, Finding, Level, Listener};
+use crate::output::{json_finding, Finding, Level};
 use rustix::fd::AsFd;
 use std::cell::RefCell;
 
@@ -49,26 +52,37 @@ struct Alert {
     buf: Vec<u8>,
     /// Where the JSON line and each environment entry end in `buf`.
     ends: [usize; 6],
+    /// The tree (slot) the finding belongs to.
+    tree: u32,
 }
 
-/// Alerts waiting for a free slot, oldest first (a `Vec`: at most
-/// [`MAX_ALERT_QUEUE`] short entries), and how many were dropped since the
-/// last time that was said.
+/// Alerts waiting for a free slot, oldest first (a `Vec`: a few dozen short
+/// entries), each tree's count under its fair share, and how many each
+/// tree had dropped since that was last said.
 #[derive(Default)]
 struct Pending {
     queue: Vec<Alert>,
-    dropped: u64,
+    share: FairShare,
+    /// (tree, alerts dropped) not said yet.
+    dropped: Vec<(u32, u64)>,
+    /// The tree whose alert started last (the trees take turns).
+    last_tree: Option<u32>,
 }
 
-/// Queues each finding it is given as an alert.
-pub struct AlertListener(&'static RefCell<Pending>);
+/// The alerts waiting to run, shared fairly between the monitor's trees.
+pub struct AlertQueue(RefCell<Pending>);
 
-impl Listener for AlertListener {
-    fn finding(&mut self, f: &Finding<'_>) {
+impl AlertQueue {
+    /// Queues an alert for finding `f` of tree `tree` if the tree's share
+    /// of the queue has room; false (counted as dropped) otherwise.
+    pub fn offer(&self, f: &Finding<'_>, tree: u32) -> bool {
         let mut p = self.0.borrow_mut();
-        if p.queue.len() >= MAX_ALERT_QUEUE {
-            p.dropped += 1;
-            return;
+        if !p.share.try_take(tree as usize) {
+            match p.dropped.iter_mut().find(|d| d.0 == tree) {
+                Some(d) => d.1 += 1,
+                None => p.dropped.push((tree, 1)),
+            }
+            return false;
         }
         let mut buf = Vec::with_capacity(256);
         json_finding(&mut buf, f);
@@ -85,7 +99,48 @@ impl Listener for AlertListener {
             buf.extend_from_slice(values[i]);
             ends[i + 1] = buf.len();
         }
-        p.queue.push(Alert { buf, ends });
+        p.queue.push(Alert { buf, ends, tree });
+        true
+    }
+
+    /// Tree `tree` starts (`live`) or stops being monitored; a stopped
+    /// tree's queued alerts are dropped silently (its findings were
+    /// printed and logged).
+    pub fn set_tree(&self, tree: u32, live: bool) {
+        let mut p = self.0.borrow_mut();
+        if !live {
+            p.queue.retain(|a| a.tree != tree);
+            p.dropped.retain(|d| d.0 != tree);
+        }
+        p.share.set_live(tree as usize, live);
+    }
+
+    /// How many alerts each tree may have waiting for sure.
+    pub fn share(&self) -> usize {
+        self.0.borrow().share.share()
+    }
+
+    /// (tree, count) of the alerts dropped since the last call.
+    pub fn take_drops(&self) -> Vec<(u32, u64)> {
+        std::mem::take(&mut self.0.borrow_mut().dropped)
+    }
+
+    /// The next alert to start: the oldest of the first tree after the one
+    /// served last (by slot number, wrapping round), so that the trees take
+    /// turns.
+    fn next(&self) -> Option<Alert> {
+        let mut p = self.0.borrow_mut();
+        let after = p.last_tree;
+        let i = p
+            .queue
+            .iter()
+            .enumerate()
+            .min_by_key(|&(i, a)| (after.is_some_and(|l| a.tree <= l), a.tree, i))
+            .map(|(i, _)| i)?;
+        let a = p.queue.remove(i);
+        p.share.give_back(a.tree as usize);
+        p.last_tree = Some(a.tree);
+        Some(a)
     }
 }
 
@@ -98,32 +153,35 @@ pub struct Alerts {
     argv: Vec<&'static [u8]>,
     /// `argv[0]` for messages.
     program: &'static str,
-    pending: &'static RefCell<Pending>,
+    pending: &'static AlertQueue,
     running: Vec<(i32, u64)>,
 }
 
 impl Alerts {
-    /// A runner for `cmd` and the listener feeding it; an empty `cmd` is an
+    /// A runner for `cmd` and the queue feeding it; an empty `cmd` is an
     /// error.
     ///
     /// One runner lives as long as the monitor, that is until the process
     /// exits: its command line and queue are leaked to `&'static` instead of
     /// being reference-counted.
-    pub fn new(cmd: String) -> Result<(Alerts, Box<dyn Listener>), String> {
+    pub fn new(cmd: String) -> Result<(Alerts, &'static AlertQueue), String> {
         let words = split_command(&cmd)?;
         let Some(first) = words.first() else {
             return Err("--alert-cmd: empty command".into());
         };
         let program: &'static str = first.clone().leak();
         let argv: Vec<&'static [u8]> = words.into_iter().map(|w| w.leak().as_bytes()).collect();
-        let pending: &'static RefCell<Pending> = Box::leak(Box::default());
+        let pending: &'static AlertQueue = Box::leak(Box::new(AlertQueue(RefCell::new(Pending {
+            share: FairShare::new(MAX_ALERT_QUEUE),
+            ..Pending::default()
+        }))));
         let a = Alerts {
             argv,
             program,
             pending,
             running: Vec::with_capacity(MAX_ALERT_CHILDREN),
         };
-        Ok((a, Box::new(AlertListener(pending))))
+        Ok((a, pending))
     }
 
     /// Reaps finished commands, kills overdue ones, starts queued ones.
@@ -167,25 +225,7 @@ impl Alerts {
             }
         }
         while self.running.len() < MAX_ALERT_CHILDREN {
-            let next = {
-                let mut p = self.pending.borrow_mut();
-                if p.dropped > 0 {
-                    warn(
-                        Level::Warning,
-                        format_args!(
-                            "{} alerts dropped (more than {MAX_ALERT_QUEUE} waiting)",
-                            p.dropped
-                        ),
-                    );
-                    p.dropped = 0;
-                }
-                if p.queue.is_empty() {
-                    None
-                } else {
-                    Some(p.queue.remove(0))
-                }
-            };
-            let Some(a) = next else { break };
+            let Some(a) = self.pending.next() else { break };
             self.start(&a, now);
         }
     }

@@ -45,6 +45,10 @@ pub const NAME_CACHE: usize = 16;
 /// Most groups a user can be a member of when checking access.
 pub const MAX_GROUPS: usize = 64;
 
+/// Times one entry's owner/group/mode is set and read back before chperms
+/// gives up and reports that another process keeps changing it.
+pub const SETTLE_ATTEMPTS: usize = 4;
+
 const _: () = assert!(MAX_PATTERN_COMPONENTS < 63); // bit 63 of a glob State is the STEM flag
 const _: () = assert!(MAX_RULES <= 64);
 const _: () = assert!(DIRENT_BUF >= 512);
@@ -100,17 +104,79 @@ pub const RESOLVE_LEVELS: usize = PATH_MAX / 2;
 
 // watch
 
-/// Milliseconds the monitor waits after the first inotify event before it
-/// re-sweeps, so that a burst (`chown -R`, an unpacked archive) costs one
-/// sweep.
-pub const WATCH_DEBOUNCE_MS: u64 = 200;
+/// Milliseconds the monitor lets events gather after the first one before
+/// it reads them. 0: events are read as they come. Measured (issue 12), a
+/// wait costs a second wake-up per event (twice the CPU of a single-file
+/// event) and buys little: the kernel merges repeated events anyway, and a
+/// burst becomes a storm (below), looked at once when over.
+pub const WATCH_DEBOUNCE_MS: u64 = 0;
 
-/// Bytes of the inotify read buffer (events are drained in a loop).
+/// Bytes of the inotify read buffer: one read of at most this much is one
+/// tree's turn (at least 15 events, ~170 with short names) before the next
+/// tree's queue is read, so that a busy tree cannot keep another waiting.
+/// Events wait in the kernel's queue of each inotify instance, not in
+/// chperms (`fs.inotify.max_queued_events` each; an overflow costs that
+/// instance's trees one full sweep).
 pub const INOTIFY_BUF: usize = 4096;
 
-/// Most directories the monitor keeps inotify watches on; beyond this (or the
-/// kernel's `max_user_watches`) it says so once and relies on sweeps.
+/// Rounds of reads (one [`INOTIFY_BUF`] per queue each) the monitor makes
+/// per wake-up while events keep coming, before it looks at signals and
+/// deadlines again.
+pub const EVENT_ROUNDS: usize = 8;
+
+/// Most directories the monitor keeps inotify watches on (and the kernel's
+/// `max_user_watches` when lower), shared fairly between the trees: each is
+/// sure of its share (this ÷ trees) and may use what no other tree's share
+/// still claims. Beyond that a tree's remaining directories are seen at the
+/// sweeps (said once). At 10 bytes a watch, 640 KiB at most.
 pub const MAX_WATCHED_DIRS: usize = 65_536;
+
+/// Most inotify instances the monitor opens: one per tree (its own event
+/// queue, so that one tree's flood overflows only that tree's queue) up to
+/// this, then trees share them. The kernel allows 128 per user by default
+/// (`fs.inotify.max_user_instances`) and other root services need theirs.
+pub const MAX_INOTIFY_INSTANCES: usize = 16;
+
+/// Events about one directory within [`STORM_WINDOW_MS`] beyond which the
+/// monitor stops looking at them one by one and examines that directory's
+/// entries once the storm is over (an unpacked archive costs one scan).
+pub const STORM_EVENTS: u32 = 128;
+
+/// The window in which [`STORM_EVENTS`] are counted, in milliseconds.
+pub const STORM_WINDOW_MS: u64 = 200;
+
+/// A storm is over when its directory was quiet this long (milliseconds)...
+pub const STORM_QUIET_MS: u64 = 100;
+
+/// ...or at the latest this long after it began: a directory written to
+/// without pause is examined at least this often (milliseconds).
+pub const STORM_MAX_MS: u64 = 500;
+
+/// Directories the monitor counts events for at once (storms included);
+/// a storm in more directories of one tree at once is handled as an
+/// overflow of that tree (one full sweep).
+pub const HOT_DIRS: usize = 32;
+
+/// Milliseconds after a directory that a `create` rule wants was deleted
+/// before the monitor makes it again (at once, it would fight an operator's
+/// `rm -rf` of the tree)...
+pub const RECREATE_AFTER_MS: u64 = 1000;
+
+/// ...and how many such deletions it follows at once; beyond, the tree is
+/// swept (which creates what is missing).
+pub const MAX_RECREATE: usize = 16;
+
+/// After an inotify queue overflowed, the monitor waits until its trees
+/// were quiet this long (milliseconds) before sweeping them, so that one
+/// burst costs one sweep...
+pub const OVERFLOW_QUIET_MS: u64 = 300;
+
+/// ...but no longer than this after the overflow (milliseconds).
+pub const OVERFLOW_MAX_WAIT_MS: u64 = 3000;
+
+/// With `--all`, milliseconds a new vhost directory may settle (an operator
+/// runs mkdir, then chown) before its user is looked up.
+pub const VHOST_SETTLE_MS: u64 = 1000;
 
 /// Persisting findings remembered so that each is reported once. Beyond this
 /// the extra ones are reported again at every sweep (said once).
@@ -119,7 +185,10 @@ pub const MAX_SEEN_FINDINGS: usize = 8192;
 /// Alert commands running at once.
 pub const MAX_ALERT_CHILDREN: usize = 4;
 
-/// Alerts waiting for a free slot; more are dropped and counted.
+/// Alerts waiting for a free slot, shared fairly between the trees like
+/// [`MAX_WATCHED_DIRS`] (each tree is sure of at least one); more are
+/// dropped, counted and said with their tree, and a dropped drift's alert
+/// is sent again when the drift is next seen.
 pub const MAX_ALERT_QUEUE: usize = 64;
 
 /// Seconds an alert command may run before it is killed.
@@ -137,6 +206,8 @@ pub const SYSLOG_MAX: usize = 2048;
 pub const SYSLOG_WAIT_MS: i32 = 500;
 
 const _: () = assert!(INOTIFY_BUF >= 16 + 256);
+const _: () = assert!(MAX_WATCHED_DIRS < i32::MAX as usize && MAX_INOTIFY_INSTANCES > 0);
+const _: () = assert!(STORM_QUIET_MS <= STORM_MAX_MS && HOT_DIRS > 0);
 const _: () = assert!(MAX_ALERT_CHILDREN > 0 && MAX_ALERT_QUEUE >= MAX_ALERT_CHILDREN);
 
 // metrics

@@ -23,7 +23,7 @@
 //! chperms_last_run_timestamp_seconds{tree=…}           when the sweep ended (Unix time)
 //! chperms_last_run_duration_seconds{tree=…}            how long it took
 //! chperms_watch_events_total{tree=…}                   watch only: inotify events
-//! chperms_watch_sweeps_total{tree=…}                   watch only: sweeps (full or after events)
+//! chperms_watch_sweeps_total{tree=…}                   watch only: full sweeps
 //! ```
 //!
 //! Safety (SPEC §5 applies to this file too: the textfile directory may be
@@ -170,13 +170,20 @@ impl Metrics {
         s.ended_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        s.sweeps += 1;
     }
 
-    /// Counts one inotify event in `tree` (watch).
-    pub fn event(&mut self, tree: &[u8]) {
+    /// True when `--metrics` was given.
+    pub fn is_on(&self) -> bool {
+        self.sink.is_some()
+    }
+
+    /// Watch: `tree`'s inotify events handled and sweeps made so far, as
+    /// the monitor counts them.
+    pub fn watch_counts(&mut self, tree: &[u8], events: u64, sweeps: u64) {
         if self.sink.is_some() {
-            self.stats(tree).events += 1;
+            let s = self.stats(tree);
+            s.events = events;
+            s.sweeps = sweeps;
         }
     }
 
@@ -367,7 +374,7 @@ const FAMILIES: [(&str, &str, &str); 10] = [
     ("chperms_last_run_timestamp_seconds", "gauge", "Unix time at which the last sweep of the tree ended."),
     ("chperms_last_run_duration_seconds", "gauge", "How long the last sweep of the tree took."),
     ("chperms_watch_events_total", "counter", "Inotify events the watcher handled for the tree since it started."),
-    ("chperms_watch_sweeps_total", "counter", "Sweeps of the tree (full, or after events) since the watcher started."),
+    ("chperms_watch_sweeps_total", "counter", "Full sweeps of the tree since the watcher started (at start, every --interval, after an overflow)."),
 ];
 
 /// `NAME{tree="…"[,kind="…"]} ` with the label values escaped as the text

@@ -339,12 +339,13 @@ fn text_line(out: &mut Vec<u8>, findings: &[Finding<'_>]) {
             ],
             Kind::Unsafe | Kind::Process | Kind::Error => [f.detail, "", "", "", "", ""],
         };
+        // The fields may quote names from the tree: escaped like the path.
         for p in pieces {
-            out.extend_from_slice(p.as_bytes());
+            text(out, p.as_bytes());
         }
         if !f.detail.is_empty() && matches!(f.kind, Kind::Type | Kind::Missing) {
             for p in [" (", f.detail, ")"] {
-                out.extend_from_slice(p.as_bytes());
+                text(out, p.as_bytes());
             }
         }
     }
@@ -360,18 +361,42 @@ fn text_line(out: &mut Vec<u8>, findings: &[Finding<'_>]) {
     out.push(b'\n');
 }
 
-/// Writes a path for text output and logs: control bytes and backslashes
-/// are escaped (`\n`, `\xNN`, `\\`) so that a file name cannot forge a
-/// line of its own in the output, the log or a terminal.
+/// Writes a path for text output and logs: see [`text`].
 fn text_path(out: &mut Vec<u8>, path: &[u8]) {
-    for &b in path {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f | 0x7f => push_hex(out, b"\\x", b),
-            _ => out.push(b),
+    text(out, path);
+}
+
+/// Writes `bytes` for a terminal or a log: printable UTF-8 as it is,
+/// anything else escaped (`\n`, `\t`, `\\`, `\xNN`) by
+/// [`escape_unprintable`], so that a file name can neither forge a line of
+/// its own nor send a control sequence to the operator's terminal.
+pub fn text(out: &mut Vec<u8>, bytes: &[u8]) {
+    escape_unprintable(out, bytes, |out, b| match b {
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        _ => push_hex(out, b"\\x", b),
+    });
+}
+
+/// Copies `bytes`, passing each byte that must not reach a terminal or a
+/// log raw to `esc`: the bytes of 7-bit controls and DEL, of the C1
+/// controls U+0080–U+009F (a terminal may take U+009B as CSI), and every
+/// byte that is not part of valid UTF-8 (among them the raw 8-bit controls
+/// 0x80–0x9f). A backslash goes to `esc` too, so that escapes cannot be
+/// forged. Everything else — printable UTF-8 — is copied as it is.
+pub fn escape_unprintable(out: &mut Vec<u8>, bytes: &[u8], esc: fn(&mut Vec<u8>, u8)) {
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let mut buf = [0u8; 4];
+            let enc = c.encode_utf8(&mut buf).as_bytes();
+            if c.is_control() || c == '\\' {
+                enc.iter().for_each(|&b| esc(out, b));
+            } else {
+                out.extend_from_slice(enc);
+            }
         }
+        chunk.invalid().iter().for_each(|&b| esc(out, b));
     }
 }
 
@@ -438,7 +463,9 @@ fn json_escape_valid(out: &mut Vec<u8>, s: &str) {
             '\n' => out.extend_from_slice(b"\\n"),
             '\r' => out.extend_from_slice(b"\\r"),
             '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => push_hex(out, b"\\u00", c as u8),
+            // C0, DEL and C1 (U+0080–U+009F): valid JSON either way, but
+            // JSON Lines are read on terminals too.
+            c if c.is_control() => push_hex(out, b"\\u00", c as u8),
             c => {
                 let mut b = [0u8; 4];
                 out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
@@ -536,6 +563,36 @@ mod tests {
         let mut v = Vec::new();
         text_path(&mut v, b"/srv/a\nfake: owner root [fixed]\t\x1b\\");
         assert_eq!(v, b"/srv/a\\nfake: owner root [fixed]\\t\\x1b\\\\".to_vec());
+    }
+
+    #[test]
+    fn text_escapes_every_byte_that_is_not_printable_utf8() {
+        let cases: &[(&[u8], &str)] = &[
+            // Raw 8-bit controls (not UTF-8), and a truncated sequence.
+            (b"a\x9b\x9c\x9db", "a\\x9b\\x9c\\x9db"),
+            (b"\xc3", "\\xc3"),
+            // C1 controls written as UTF-8 (U+0080, U+009B, U+009F).
+            (
+                "\u{80}\u{9b}\u{9f}".as_bytes(),
+                "\\xc2\\x80\\xc2\\x9b\\xc2\\x9f",
+            ),
+            (b"\x7f\x00\r", "\\x7f\\x00\\x0d"),
+            // Printable UTF-8 stays, even with continuation bytes 0x80-0x9f.
+            ("ā é \u{a0}日本".as_bytes(), "ā é \u{a0}日本"),
+            (b"\xff\xfe", "\\xff\\xfe"),
+        ];
+        for &(raw, want) in cases {
+            let mut v = Vec::new();
+            text(&mut v, raw);
+            assert_eq!(String::from_utf8(v).unwrap(), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn json_escapes_c1_controls_too() {
+        let mut v = Vec::new();
+        json_str(&mut v, "a\u{9b}b\x7f".as_bytes());
+        assert_eq!(std::str::from_utf8(&v).unwrap(), "\"a\\u009bb\\u007f\"");
     }
 
     #[test]

@@ -367,6 +367,10 @@ pub struct DirEntry<'a> {
     pub name: &'a CStr,
     /// The type `getdents64` reported (`Unknown` when the fs does not say).
     pub kind: Kind,
+    /// The inode number `getdents64` reported: a hint only (the monitor
+    /// uses it to find a watched directory's name in its parent); never
+    /// trusted for a change, which always examines the opened handle.
+    pub ino: u64,
 }
 
 impl DirStream {
@@ -414,8 +418,7 @@ impl DirStream {
                 self.pos = 0;
                 self.len = rc as usize;
             }
-            // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name (the
-            // inode is not needed: entries are always fstat()ed before use).
+            // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name.
             let rec = &self.buf.0[self.pos..self.len];
             if rec.len() < 20 {
                 self.eof = true;
@@ -427,6 +430,8 @@ impl DirStream {
                 return Some(Err(Errno::IO));
             }
             let dtype = rec[18];
+            let mut ino = [0u8; 8];
+            ino.copy_from_slice(&rec[..8]);
             let start = self.pos;
             self.pos += reclen;
             let Some(nul) = self.buf.0[start + 19..start + reclen]
@@ -448,6 +453,7 @@ impl DirStream {
             return Some(Ok(DirEntry {
                 name,
                 kind: Kind::from_dtype(dtype),
+                ino: u64::from_ne_bytes(ino),
             }));
         }
     }
@@ -1044,10 +1050,11 @@ pub fn exit_code(status: i32) -> Option<i32> {
 
 // ---- helpers for watch ----
 //
-// The monitor (`applet/watch.rs`) waits on one inotify fd and one signalfd
-// with `poll`; these wrappers keep those syscalls in this module. Watches are
-// added through `/proc/self/fd/N` of a directory handle that the walker
-// opened with [`open_dir_at`], so no path built from tree names is resolved.
+// The monitor (`applet/watch/`) waits on its inotify fds (one per tree, up
+// to a budget) and one signalfd with `poll`; these wrappers keep those
+// syscalls in this module. Watches are added through `/proc/self/fd/N` of a
+// directory handle that the walker opened with [`open_dir_at`], so no path
+// built from tree names is resolved.
 
 /// The inotify events the monitor wants on each directory: metadata changes
 /// and everything that adds, removes or renames an entry or the directory.
@@ -1058,6 +1065,13 @@ pub const WATCH_MASK: u32 = libc::IN_ATTRIB
     | libc::IN_MOVED_TO
     | libc::IN_DELETE_SELF
     | libc::IN_MOVE_SELF;
+
+/// A second close-on-exec handle on the same open file (the monitor holds a
+/// tree's base while a sweep reads its own handle; they share an offset,
+/// which the held one never uses).
+pub fn dup<Fd: AsFd>(fd: Fd) -> SysResult<OwnedFd> {
+    rustix::io::fcntl_dupfd_cloexec(fd, 0)
+}
 
 /// A new non-blocking, close-on-exec inotify instance.
 pub fn inotify_new() -> SysResult<OwnedFd> {
@@ -1083,56 +1097,80 @@ pub fn inotify_watch_fd(inotify: BorrowedFd<'_>, dir: BorrowedFd<'_>, mask: u32)
     }
 }
 
-/// One inotify event header (`struct inotify_event` without the name).
-#[derive(Clone, Copy, Debug)]
-pub struct InotifyEvent {
-    pub wd: i32,
-    pub mask: u32,
+/// Removes watch `wd` (the kernel then queues `IN_IGNORED` for it).
+pub fn inotify_unwatch(inotify: BorrowedFd<'_>, wd: i32) {
+    // SAFETY: integer arguments; an unknown wd only returns EINVAL.
+    unsafe {
+        libc::inotify_rm_watch(inotify.as_raw_fd(), wd);
+    }
 }
 
-/// Reads what is queued on a non-blocking inotify fd into `buf` and calls
-/// `f` per event. Returns `Ok(false)` when nothing was queued.
-pub fn inotify_drain(
-    inotify: BorrowedFd<'_>,
-    buf: &mut [u8],
-    mut f: impl FnMut(InotifyEvent),
-) -> SysResult<bool> {
-    let mut any = false;
+/// One inotify event (`struct inotify_event`), its name borrowed from the
+/// read buffer without the kernel's NUL padding (empty for an event about
+/// the watched directory itself).
+#[derive(Clone, Copy, Debug)]
+pub struct InotifyEvent<'a> {
+    pub wd: i32,
+    pub mask: u32,
+    pub name: &'a [u8],
+}
+
+/// Reads what is queued on a non-blocking inotify fd, at most `buf.len()`
+/// bytes (one read: the monitor takes turns between its queues). `Ok(0)`
+/// when nothing is queued.
+pub fn inotify_read(inotify: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
     loop {
         // SAFETY: buf is valid for buf.len() bytes.
         let n = unsafe { libc::read(inotify.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 {
-            let e = last_errno();
-            return match e {
-                Errno::AGAIN => Ok(any),
-                Errno::INTR => continue,
-                _ => Err(e),
-            };
+        if n >= 0 {
+            return Ok(n as usize);
         }
-        let n = n as usize;
-        if n == 0 {
-            return Ok(any);
-        }
-        any = true;
-        // struct inotify_event: i32 wd, u32 mask, u32 cookie, u32 len, name[len]
-        // in native byte order (qemu-user translates for foreign targets).
-        let mut pos = 0;
-        while pos + 16 <= n {
-            let word = |o: usize| {
-                [
-                    buf[pos + o],
-                    buf[pos + o + 1],
-                    buf[pos + o + 2],
-                    buf[pos + o + 3],
-                ]
-            };
-            let wd = i32::from_ne_bytes(word(0));
-            let mask = u32::from_ne_bytes(word(4));
-            let len = u32::from_ne_bytes(word(12)) as usize;
-            f(InotifyEvent { wd, mask });
-            pos += 16 + len;
+        match last_errno() {
+            Errno::AGAIN => return Ok(0),
+            Errno::INTR => continue,
+            e => return Err(e),
         }
     }
+}
+
+/// The events in `buf` (what [`inotify_read`] returned), in order.
+pub fn inotify_events(buf: &[u8]) -> impl Iterator<Item = InotifyEvent<'_>> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        // struct inotify_event: i32 wd, u32 mask, u32 cookie, u32 len,
+        // name[len], in native byte order (qemu-user translates for
+        // foreign targets).
+        let head = buf.get(pos..pos + 16)?;
+        let word = |o: usize| [head[o], head[o + 1], head[o + 2], head[o + 3]];
+        let len = u32::from_ne_bytes(word(12)) as usize;
+        let name = buf.get(pos + 16..pos + 16 + len)?;
+        let end = name.iter().position(|&b| b == 0).unwrap_or(len);
+        pos += 16 + len;
+        Some(InotifyEvent {
+            wd: i32::from_ne_bytes(word(0)),
+            mask: u32::from_ne_bytes(word(4)),
+            name: &name[..end],
+        })
+    })
+}
+
+/// The kernel's limit on inotify watches for this user, as this process
+/// sees it: the lower of `fs.inotify.max_user_watches` and the user
+/// namespace's `user.max_inotify_watches`; `None` when neither is readable.
+pub fn inotify_watch_limit() -> Option<usize> {
+    let read = |path: &str| {
+        let mut b = [0u8; 16];
+        let n = read_prefix(path, &mut b).ok()?;
+        let digits = b[..n].split(|&c| c == b'\n').next()?;
+        crate::users::parse_id(digits).map(|v| v as usize)
+    };
+    [
+        "/proc/sys/fs/inotify/max_user_watches",
+        "/proc/sys/user/max_inotify_watches",
+    ]
+    .into_iter()
+    .filter_map(read)
+    .min()
 }
 
 /// Blocks `signals` for this thread and returns a close-on-exec,
@@ -1177,22 +1215,22 @@ pub fn ignore_sigpipe() {
 }
 
 /// Waits until one of `fds` is readable or `timeout_ms` passed (`-1`:
-/// forever). Returns which fds are readable; `EINTR` reads as "none".
-pub fn poll_readable<const N: usize>(fds: [BorrowedFd<'_>; N], timeout_ms: i32) -> [bool; N] {
-    let mut pfds = fds.map(|fd| libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    });
-    // SAFETY: pfds is a valid array of N pollfd.
-    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), N as libc::nfds_t, timeout_ms) };
-    let mut out = [false; N];
-    if rc > 0 {
-        for (o, p) in out.iter_mut().zip(pfds.iter()) {
-            *o = p.revents != 0;
-        }
+/// forever). Sets `ready[i]` for each readable `fds[i]` (`ready` is as
+/// long as `fds`); `EINTR` reads as "none".
+pub fn poll_readable(fds: &[BorrowedFd<'_>], ready: &mut [bool], timeout_ms: i32) {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: pfds is a valid array of pfds.len() pollfd.
+    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout_ms) };
+    for (o, p) in ready.iter_mut().zip(pfds.iter()) {
+        *o = rc > 0 && p.revents != 0;
     }
-    out
 }
 
 /// Waits until `fd` can be written or `timeout_ms` passed; false on a

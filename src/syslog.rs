@@ -20,8 +20,10 @@
 //!   syslogd to catch up; a stuck syslogd drops messages instead of
 //!   stalling the monitor. A send that fails because syslogd restarted
 //!   (`ECONNREFUSED`, `ENOTCONN`, `ENOENT`) reconnects once and retries.
-//! - Control bytes in file names are escaped as `\xNN`: a name holding a
-//!   newline must not forge a second log line.
+//! - Every byte that is not printable UTF-8 (control characters 7-bit and
+//!   8-bit, invalid UTF-8) and the backslash are escaped as `\xNN`: a name
+//!   holding a newline must not forge a second log line, nor a 0x9b byte
+//!   reach the terminal of whoever reads the log.
 //! - `CHPERMS_SYSLOG_SOCKET` replaces `/dev/log` (tests bind their own
 //!   socket; root sets root's environment, so this grants nothing).
 
@@ -255,15 +257,12 @@ pub fn format_message(out: &mut Vec<u8>, f: &Finding<'_>, secs: i64, pid: u32) {
     }
 }
 
-/// Copies `bytes`, writing control bytes and DEL as `\xNN`.
+/// Copies `bytes`, writing every byte that is not printable UTF-8, and
+/// the backslash, as `\xNN`.
 fn escape(out: &mut Vec<u8>, bytes: &[u8]) {
-    for &b in bytes {
-        if b < 0x20 || b == 0x7f || b == b'\\' {
-            let _ = write!(out, "\\x{b:02x}");
-        } else {
-            out.push(b);
-        }
-    }
+    crate::output::escape_unprintable(out, bytes, |out, b| {
+        let _ = write!(out, "\\x{b:02x}");
+    });
 }
 
 #[cfg(test)]
@@ -317,6 +316,21 @@ mod tests {
         assert_eq!(
             String::from_utf8(v).unwrap(),
             "<84>Jan  1 00:00:00 chperms[7]: /srv/a\\x5cb: hard link to '/srv/b\\x0ac' [refused]"
+        );
+    }
+
+    #[test]
+    fn eight_bit_controls_and_invalid_utf8_are_escaped() {
+        let mut v = Vec::new();
+        let f = finding(
+            b"/srv/a\x9b\x9c\x9d\xc2\x9b\xc3\xa9",
+            Kind::Owner,
+            Action::Fixed,
+        );
+        format_message(&mut v, &f, 0, 7);
+        assert_eq!(
+            String::from_utf8(v).unwrap(),
+            "<29>Jan  1 00:00:00 chperms[7]: /srv/a\\x9b\\x9c\\x9d\\xc2\\x9b\u{e9}: owner chpv1 (was root) [fixed]"
         );
     }
 

@@ -5,7 +5,10 @@
 //! ten thousand vhost users costs no more memory than a router.
 //!
 //! Map: [`user_by_name`], [`user_by_uid`], [`user_by_home`],
-//! [`group_by_name`], [`group_by_gid`], [`groups_of`] look things up;
+//! [`group_by_name`], [`group_by_gid`], [`groups_of`] look things up in the
+//! system's files, as the same methods of a [`Db`] do in any (a [`Db`] can
+//! be made from bytes: tests and fuzzing); [`scan_lines`] is the streaming
+//! parser under all of them;
 //! [`resolve_user`] / [`resolve_group`] accept a name or a number as an
 //! operator would type it; [`NameCache`] turns ids into names for output.
 
@@ -33,27 +36,64 @@ pub struct Group {
 const PASSWD: &str = "/etc/passwd";
 const GROUP: &str = "/etc/group";
 
-/// Calls `f` with the colon-separated fields of each line of `path` until it
+/// Where entries come from: the system's files, or bytes a caller holds.
+#[derive(Clone, Copy, Debug)]
+enum Source<'a> {
+    File(&'static str),
+    Bytes(&'a [u8]),
+}
+
+/// A user and group database: `/etc/passwd` and `/etc/group` ([`Db::SYSTEM`],
+/// what every free function of this module reads), or the contents of such
+/// files given as bytes ([`Db::from_bytes`]: tests and fuzzing, nothing is
+/// opened). Files are read anew by each lookup, so an edit is seen at once.
+#[derive(Clone, Copy, Debug)]
+pub struct Db<'a> {
+    passwd: Source<'a>,
+    group: Source<'a>,
+}
+
+impl Db<'static> {
+    /// The system's `/etc/passwd` and `/etc/group`.
+    pub const SYSTEM: Db<'static> = Db {
+        passwd: Source::File(PASSWD),
+        group: Source::File(GROUP),
+    };
+}
+
+/// Calls `f` with the colon-separated fields of each line of `src` until it
 /// returns `Some`. Lines longer than [`MAX_DB_LINE`] are skipped whole.
 /// (A thin generic shell over [`scan_lines`], so that the line reader exists
 /// once in the binary rather than once per lookup.)
-fn scan<T>(path: &str, mut f: impl FnMut(&[&[u8]]) -> Option<T>) -> Option<T> {
+fn scan<T>(src: Source<'_>, mut f: impl FnMut(&[&[u8]]) -> Option<T>) -> Option<T> {
     let mut found = None;
-    scan_lines(path, &mut |fields| {
+    let mut each = |fields: &[&[u8]]| {
         found = f(fields);
         found.is_some()
-    });
+    };
+    match src {
+        Source::File(path) => {
+            if let Ok(mut file) = crate::sys::open_read(path) {
+                scan_lines(&mut file, &mut each);
+            }
+        }
+        Source::Bytes(mut b) => scan_lines(&mut b, &mut each),
+    }
     found
 }
 
-/// Streams `path` line by line through a fixed buffer, calling `f` with each
-/// line's fields until it returns true.
-fn scan_lines(path: &str, f: &mut dyn FnMut(&[&[u8]]) -> bool) {
-    let Ok(mut file) = crate::sys::open_read(path) else {
-        return;
-    };
+/// Streams a passwd- or group-format file from `file` line by line through
+/// a fixed buffer of [`MAX_DB_LINE`] bytes, calling `f` with each line's
+/// colon-separated fields (at most 7; the last keeps any further colons)
+/// until it returns true. Empty lines and `#` comments are skipped, and so
+/// is every line of [`MAX_DB_LINE`] bytes or more (never cut short); a read
+/// error ends the file.
+pub fn scan_lines(file: &mut dyn Read, f: &mut dyn FnMut(&[&[u8]]) -> bool) {
     let mut buf = [0u8; MAX_DB_LINE];
     let mut len = 0usize;
+    // buf[..searched] holds no newline: each byte is looked at once, however
+    // small the reads (linear time for any reader).
+    let mut searched = 0usize;
     let mut skipping = false;
     let mut eof = false;
     loop {
@@ -66,9 +106,10 @@ fn scan_lines(path: &str, f: &mut dyn FnMut(&[&[u8]]) -> bool) {
             }
         }
         let mut start = 0;
-        while let Some(nl) = buf[start..len].iter().position(|&b| b == b'\n') {
-            let line = &buf[start..start + nl];
-            start += nl + 1;
+        while let Some(nl) = buf[searched..len].iter().position(|&b| b == b'\n') {
+            let line = &buf[start..searched + nl];
+            start = searched + nl + 1;
+            searched = start;
             if skipping {
                 skipping = false;
                 continue;
@@ -87,10 +128,14 @@ fn scan_lines(path: &str, f: &mut dyn FnMut(&[&[u8]]) -> bool) {
             // A line longer than the buffer: drop it up to its newline.
             skipping = true;
             len = 0;
+            searched = 0;
             continue;
         }
-        buf.copy_within(start..len, 0);
-        len -= start;
+        if start > 0 {
+            buf.copy_within(start..len, 0);
+            len -= start;
+        }
+        searched = len;
     }
 }
 
@@ -138,36 +183,108 @@ fn user_from(fields: &[&[u8]]) -> Option<User> {
     })
 }
 
-/// The `/etc/passwd` entry named `name`.
-pub fn user_by_name(name: &str) -> Option<User> {
-    scan(PASSWD, |f| {
-        if f.first() == Some(&name.as_bytes()) {
-            user_from(f)
-        } else {
-            None
+impl<'a> Db<'a> {
+    /// A database read from the given contents of `/etc/passwd` and
+    /// `/etc/group` (nothing is opened).
+    pub fn from_bytes(passwd: &'a [u8], group: &'a [u8]) -> Db<'a> {
+        Db {
+            passwd: Source::Bytes(passwd),
+            group: Source::Bytes(group),
         }
-    })
-}
+    }
 
-/// The first `/etc/passwd` entry with uid `uid`.
-pub fn user_by_uid(uid: u32) -> Option<User> {
-    scan(PASSWD, |f| {
-        let u = user_from(f)?;
-        (u.uid == uid).then_some(u)
-    })
-}
+    /// The first passwd entry named `name` (that parses).
+    pub fn user_by_name(&self, name: &str) -> Option<User> {
+        scan(self.passwd, |f| {
+            if f.first() == Some(&name.as_bytes()) {
+                user_from(f)
+            } else {
+                None
+            }
+        })
+    }
 
-/// The first `/etc/passwd` entry whose home directory is `home` (a trailing
-/// slash on either side is ignored).
-pub fn user_by_home(home: &[u8]) -> Option<User> {
-    let want = trim_slash(home);
-    scan(PASSWD, |f| {
-        if f.len() >= 6 && trim_slash(f[5]) == want {
-            user_from(f)
-        } else {
+    /// The first passwd entry with uid `uid`.
+    pub fn user_by_uid(&self, uid: u32) -> Option<User> {
+        scan(self.passwd, |f| {
+            let u = user_from(f)?;
+            (u.uid == uid).then_some(u)
+        })
+    }
+
+    /// The first passwd entry whose home directory is `home` (trailing
+    /// slashes on either side are ignored).
+    pub fn user_by_home(&self, home: &[u8]) -> Option<User> {
+        let want = trim_slash(home);
+        scan(self.passwd, |f| {
+            if f.len() >= 6 && trim_slash(f[5]) == want {
+                user_from(f)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The first group entry named `name` (that parses).
+    pub fn group_by_name(&self, name: &str) -> Option<Group> {
+        scan(self.group, |f| {
+            if f.first() == Some(&name.as_bytes()) {
+                group_from(f)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The first group entry with gid `gid`.
+    pub fn group_by_gid(&self, gid: u32) -> Option<Group> {
+        scan(self.group, |f| {
+            let g = group_from(f)?;
+            (g.gid == gid).then_some(g)
+        })
+    }
+
+    /// Every gid `user` belongs to: its primary group plus each group entry
+    /// listing it as a member (at most [`MAX_GROUPS`], like `initgroups`).
+    pub fn groups_of(&self, user: &User) -> heapless::Vec<u32, MAX_GROUPS> {
+        let mut out: heapless::Vec<u32, MAX_GROUPS> = heapless::Vec::new();
+        let _ = out.push(user.gid);
+        let _: Option<()> = scan(self.group, |f| {
+            if f.len() >= 4 {
+                let listed = f[3]
+                    .split(|&b| b == b',')
+                    .any(|m| m == user.name.as_bytes());
+                if listed {
+                    if let Some(gid) = parse_id(f[2]) {
+                        if !out.contains(&gid) {
+                            let _ = out.push(gid);
+                        }
+                    }
+                }
+            }
             None
+        });
+        out
+    }
+
+    /// Resolves an operator-typed owner: a user name, or a number (which
+    /// need not exist). Returns the uid and, for a known user, the user's
+    /// primary gid.
+    pub fn resolve_user(&self, s: &str) -> Option<(u32, Option<u32>)> {
+        if let Some(u) = self.user_by_name(s) {
+            return Some((u.uid, Some(u.gid)));
         }
-    })
+        let id = parse_id(s.as_bytes())?;
+        Some((id, self.user_by_uid(id).map(|u| u.gid)))
+    }
+
+    /// Resolves an operator-typed group: a group name or a number.
+    pub fn resolve_group(&self, s: &str) -> Option<u32> {
+        if let Some(g) = self.group_by_name(s) {
+            return Some(g.gid);
+        }
+        parse_id(s.as_bytes())
+    }
 }
 
 fn trim_slash(b: &[u8]) -> &[u8] {
@@ -188,65 +305,48 @@ fn group_from(fields: &[&[u8]]) -> Option<Group> {
     })
 }
 
+/// The `/etc/passwd` entry named `name`.
+pub fn user_by_name(name: &str) -> Option<User> {
+    Db::SYSTEM.user_by_name(name)
+}
+
+/// The first `/etc/passwd` entry with uid `uid`.
+pub fn user_by_uid(uid: u32) -> Option<User> {
+    Db::SYSTEM.user_by_uid(uid)
+}
+
+/// The first `/etc/passwd` entry whose home directory is `home` (a trailing
+/// slash on either side is ignored).
+pub fn user_by_home(home: &[u8]) -> Option<User> {
+    Db::SYSTEM.user_by_home(home)
+}
+
 /// The `/etc/group` entry named `name`.
 pub fn group_by_name(name: &str) -> Option<Group> {
-    scan(GROUP, |f| {
-        if f.first() == Some(&name.as_bytes()) {
-            group_from(f)
-        } else {
-            None
-        }
-    })
+    Db::SYSTEM.group_by_name(name)
 }
 
 /// The first `/etc/group` entry with gid `gid`.
 pub fn group_by_gid(gid: u32) -> Option<Group> {
-    scan(GROUP, |f| {
-        let g = group_from(f)?;
-        (g.gid == gid).then_some(g)
-    })
+    Db::SYSTEM.group_by_gid(gid)
 }
 
 /// Every gid `user` belongs to: its primary group plus each `/etc/group` entry
 /// listing it as a member (at most [`MAX_GROUPS`], like `initgroups`).
 pub fn groups_of(user: &User) -> heapless::Vec<u32, MAX_GROUPS> {
-    let mut out: heapless::Vec<u32, MAX_GROUPS> = heapless::Vec::new();
-    let _ = out.push(user.gid);
-    let _: Option<()> = scan(GROUP, |f| {
-        if f.len() >= 4 {
-            let listed = f[3]
-                .split(|&b| b == b',')
-                .any(|m| m == user.name.as_bytes());
-            if listed {
-                if let Some(gid) = parse_id(f[2]) {
-                    if !out.contains(&gid) {
-                        let _ = out.push(gid);
-                    }
-                }
-            }
-        }
-        None
-    });
-    out
+    Db::SYSTEM.groups_of(user)
 }
 
 /// Resolves an operator-typed owner: a user name, or a number (which need
 /// not exist in `/etc/passwd`). Returns the uid and, for a known user, the
 /// user's primary gid.
 pub fn resolve_user(s: &str) -> Option<(u32, Option<u32>)> {
-    if let Some(u) = user_by_name(s) {
-        return Some((u.uid, Some(u.gid)));
-    }
-    let id = parse_id(s.as_bytes())?;
-    Some((id, user_by_uid(id).map(|u| u.gid)))
+    Db::SYSTEM.resolve_user(s)
 }
 
 /// Resolves an operator-typed group: a group name or a number.
 pub fn resolve_group(s: &str) -> Option<u32> {
-    if let Some(g) = group_by_name(s) {
-        return Some(g.gid);
-    }
-    parse_id(s.as_bytes())
+    Db::SYSTEM.resolve_group(s)
 }
 
 /// A small cache from ids to names for printing findings, so that a tree of
@@ -336,6 +436,36 @@ mod tests {
         assert_eq!(resolve_group("4000000"), Some(4_000_000));
         assert_eq!(resolve_user("no-such-user-xyz"), None);
         assert_eq!(parse_id(b"99999999999"), None);
+    }
+
+    #[test]
+    fn a_db_from_bytes_reads_no_file() {
+        let long = format!("long:x:7:7:{}:/h:/bin/sh\n", "g".repeat(MAX_DB_LINE));
+        let passwd = format!(
+            "# comment\n\nbad:x:1x:1::/h:/bin/sh\n{long}web:x:33:33::/srv/site.org/:/bin/sh\nlast:x:9:10::/h:/bin/sh"
+        );
+        let group = b"www:x:33:alice,last\nten:x:10:\nother:x:11:last,bob";
+        let db = Db::from_bytes(passwd.as_bytes(), group);
+        assert_eq!(db.user_by_name("bad").map(|u| u.uid), None);
+        assert_eq!(
+            db.user_by_name("long").map(|u| u.uid),
+            None,
+            "over-long line"
+        );
+        assert_eq!(
+            db.user_by_uid(9).map(|u| u.gid),
+            Some(10),
+            "last line, no newline"
+        );
+        assert_eq!(db.user_by_home(b"/srv/site.org").map(|u| u.uid), Some(33));
+        let last = db.user_by_name("last").expect("last");
+        assert_eq!(db.groups_of(&last).as_slice(), &[10, 33, 11]);
+        assert_eq!(
+            db.group_by_gid(11).map(|g| g.name),
+            Name::try_from("other").ok()
+        );
+        assert_eq!(db.resolve_user("7"), Some((7, None)));
+        assert_eq!(db.resolve_group("www"), Some(33));
     }
 
     #[test]

@@ -22,11 +22,13 @@
 //!   changed nor entered unless `cross_mounts` is set.
 //! - When owner and mode both change, the mode is first narrowed to what both
 //!   the old and the new mode allow, then the owner changes, then the final
-//!   mode is set: never a moment more open than both.
+//!   mode is set: never a moment more open than both. The result is read back
+//!   from the handle and set again until it is what the policy says (the old
+//!   owner may chmod between the steps), else reported as an error.
 //! - Memory: one [`Level`] (a [`DIRENT_BUF`] and the rules' states) per open
 //!   directory, at most [`MAX_DEPTH`] of them; no allocation per entry.
 
-use crate::budget::{MAX_DEPTH, MAX_RULES, PATH_MAX};
+use crate::budget::{MAX_DEPTH, MAX_RULES, PATH_MAX, SETTLE_ATTEMPTS};
 use crate::fmt_time::push_num;
 use crate::glob::State;
 use crate::output::{mode_text, Action, Finding, Kind as FKind, Report};
@@ -67,6 +69,9 @@ struct Walker<'a> {
     /// Fix mode: the last regular file examined needed a change, so the next
     /// one probably does too (a tree is usually all right or all wrong).
     predict_change: bool,
+    /// Examining what an inotify event named ([`examine`]): a name that
+    /// became a directory since is not an error (its own event walks it).
+    after_event: bool,
 }
 
 /// A handle to an entry: directories are opened for reading (and can be
@@ -76,19 +81,42 @@ enum Handle<'f> {
     Path(BorrowedFd<'f>),
 }
 
+/// What a walk tells its caller about the directories it enters.
+pub trait DirHook {
+    /// `dir` (metadata `meta`) was examined and settled, and is about to be
+    /// entered `depth` levels below where the walk started (0: the start
+    /// itself); none of its entries has been read yet. Returning false
+    /// leaves it unentered.
+    fn entered(&mut self, dir: BorrowedFd<'_>, depth: usize, meta: &Meta) -> bool;
+}
+
+/// Enters every directory (a plain sweep).
+struct EnterAll;
+
+impl DirHook for EnterAll {
+    fn entered(&mut self, _: BorrowedFd<'_>, _: usize, _: &Meta) -> bool {
+        true
+    }
+}
+
 /// Walks the tree below `base` (an open directory whose display path is
 /// `base_path`), applying or auditing `policy`. Findings and counts go to
 /// `report`.
 pub fn walk(policy: &Policy, base: OwnedFd, base_path: &[u8], opts: WalkOpts, report: &mut Report) {
-    let mut w = Walker {
-        policy,
-        opts,
-        report,
-        path: Vec::with_capacity(PATH_MAX),
-        base_dev: 0,
-        predict_change: false,
-    };
-    w.path.extend_from_slice(base_path);
+    walk_hooked(policy, base, base_path, opts, report, &mut EnterAll);
+}
+
+/// [`walk`], telling `hook` about every directory entered (the base at
+/// depth 0 included). The base is walked whatever the hook says.
+pub fn walk_hooked(
+    policy: &Policy,
+    base: OwnedFd,
+    base_path: &[u8],
+    opts: WalkOpts,
+    report: &mut Report,
+    hook: &mut dyn DirHook,
+) {
+    let mut w = Walker::new(policy, opts, report, base_path);
     let meta = match sys::fstat(&base) {
         Ok(m) => m,
         Err(e) => {
@@ -103,101 +131,360 @@ pub fn walk(policy: &Policy, base: OwnedFd, base_path: &[u8], opts: WalkOpts, re
     let (exp, _) = policy.expect(&states, active, Kind::Dir);
     w.settle(Handle::Dir(base.as_fd()), &meta, &exp);
     w.create_missing(base.as_fd());
-
-    let mut levels: Vec<Level> = Vec::with_capacity(16);
-    levels.push(Level {
+    hook.entered(base.as_fd(), 0, &meta);
+    let top = Level {
         stream: DirStream::new(base),
         path_len: w.path.len(),
         states,
         active,
-    });
+    };
+    w.descend(top, 0, 0, hook);
+    w.report.flush();
+}
+
+/// A directory inside a tree, reached from the tree's base one name at a
+/// time ([`Place::base`], then [`Place::enter`]) exactly as a sweep
+/// descends: opened `O_NOFOLLOW|O_DIRECTORY` relative to the one above,
+/// never onto another filesystem (unless `cross_mounts`), never through a
+/// name the sweep would not enter; with every rule's state for its path.
+///
+/// Invariant: `states`/`active` are the rules' states after stepping along
+/// the `depth` names entered from the base; `base_dev` is the base's device.
+pub struct Place {
+    fd: OwnedFd,
+    meta: Meta,
+    states: [State; MAX_RULES],
+    active: u64,
+    base_dev: u64,
+    depth: usize,
+}
+
+impl Place {
+    /// The base itself, through a handle of its own (`.` opened below the
+    /// held `base`, so that reading it never moves the holder's offset).
+    pub fn base(policy: &Policy, base: BorrowedFd<'_>) -> sys::SysResult<Place> {
+        let fd = sys::open_dir_at(base, c".")?;
+        let meta = sys::fstat(&fd)?;
+        let mut states = [0 as State; MAX_RULES];
+        let active = policy.initial_states(&mut states);
+        Ok(Place {
+            fd,
+            meta,
+            states,
+            active,
+            base_dev: meta.dev,
+            depth: 0,
+        })
+    }
+
+    /// The directory `name` below this one, refused where a sweep would not
+    /// enter: a name that is not one component (`EINVAL`) or not valid
+    /// UTF-8 (`EILSEQ`), deeper than [`MAX_DEPTH`] (`ELOOP`), a symlink or
+    /// not a directory (`ELOOP`, `ENOTDIR`), another filesystem (`EXDEV`).
+    pub fn enter(&self, policy: &Policy, name: &[u8], cross_mounts: bool) -> sys::SysResult<Place> {
+        if name.is_empty() || name.contains(&b'/') || name == b"." || name == b".." {
+            return Err(Errno::INVAL);
+        }
+        if std::str::from_utf8(name).is_err() {
+            return Err(Errno::ILSEQ);
+        }
+        if self.depth + 1 >= MAX_DEPTH {
+            return Err(Errno::LOOP);
+        }
+        let mut c = [0u8; 256];
+        if name.len() >= c.len() {
+            return Err(Errno::NAMETOOLONG);
+        }
+        c[..name.len()].copy_from_slice(name);
+        let cname = CStr::from_bytes_with_nul(&c[..=name.len()]).map_err(|_| Errno::INVAL)?;
+        let fd = sys::open_dir_at(self.fd.as_fd(), cname)?;
+        let meta = sys::fstat(&fd)?;
+        if meta.dev != self.base_dev && !cross_mounts {
+            return Err(Errno::XDEV);
+        }
+        let mut states = [0 as State; MAX_RULES];
+        let active = policy.step(&self.states, self.active, name, &mut states);
+        Ok(Place {
+            fd,
+            meta,
+            states,
+            active,
+            base_dev: self.base_dev,
+            depth: self.depth + 1,
+        })
+    }
+
+    /// The directory's handle.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// The directory's metadata when it was entered.
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+}
+
+/// What an event says about the entry [`examine`] looks at.
+#[derive(Clone, Copy, Debug)]
+pub struct Named {
+    /// It was a directory (inotify's `IN_ISDIR`); the entry itself decides.
+    pub is_dir: bool,
+    /// It was created or moved in: a directory is then walked whole, and a
+    /// file most likely needs a change (with `fix`, its handle is opened
+    /// first, as a sweep does after a file that needed one).
+    pub new: bool,
+}
+
+/// Examines the entry `name` of `at` (whose display path is `at_path`) as a
+/// sweep would: same checks, same change, same findings. A new directory
+/// is entered, its whole subtree walked, when `hook` agrees (it sees it at
+/// depth 1).
+#[allow(clippy::too_many_arguments)]
+pub fn examine(
+    policy: &Policy,
+    at: &Place,
+    at_path: &[u8],
+    name: &[u8],
+    named: Named,
+    opts: WalkOpts,
+    report: &mut Report,
+    hook: &mut dyn DirHook,
+) {
+    let mut c = [0u8; 256];
+    if name.is_empty() || name.len() >= c.len() || name.contains(&0) || name.contains(&b'/') {
+        return;
+    }
+    c[..name.len()].copy_from_slice(name);
+    let mut w = Walker::new(policy, opts, report, at_path);
+    w.base_dev = at.base_dev;
+    w.after_event = true;
+    w.predict_change = named.new;
+    let kind = if named.is_dir { Kind::Dir } else { Kind::File };
     let mut child = [0 as State; MAX_RULES];
-    // The name being examined, NUL-terminated (NAME_MAX is 255).
-    let mut name = [0u8; 256];
-    while let Some(top) = levels.last_mut() {
-        let (name_len, dkind) = match top.stream.next_entry() {
-            None => {
-                levels.pop();
-                continue;
-            }
-            Some(Err(e)) => {
-                w.path.truncate(top.path_len);
-                w.fail("cannot read directory", e);
-                levels.pop();
-                continue;
-            }
-            Some(Ok(ent)) => {
-                let b = ent.name.to_bytes_with_nul();
-                let n = b.len().min(name.len());
-                name[..n].copy_from_slice(&b[..n]);
-                (n - 1, ent.kind)
-            }
-        };
-        let top = &levels[levels.len() - 1];
-        w.path.truncate(top.path_len);
-        w.path.push(b'/');
-        w.path.extend_from_slice(&name[..name_len]);
-        if w.path.len() > PATH_MAX {
-            w.report.summary.checked += 1;
-            w.error_msg(&format!("path longer than {PATH_MAX} bytes: skipped"));
-            continue;
+    let entered = w.entry(
+        at.fd(),
+        &c[..=name.len()],
+        kind,
+        &at.states,
+        at.active,
+        &mut child,
+    );
+    if let Some((fd, meta, active)) = entered {
+        if !named.new {
+            return;
         }
-        if std::str::from_utf8(&name[..name_len]).is_err() {
-            w.report.summary.checked += 1;
-            w.error_msg("name is not valid UTF-8: left unchanged and not entered");
-            continue;
-        }
-        let child_active = w
-            .policy
-            .step(&top.states, top.active, &name[..name_len], &mut child);
-        let dir = top.stream.fd();
-        let Ok(cname) = CStr::from_bytes_with_nul(&name[..=name_len]) else {
-            continue;
-        };
-        let opened = if dkind == Kind::Dir || dkind == Kind::Unknown {
-            w.visit_dir(dir, cname, &child, child_active, dkind == Kind::Unknown)
-        } else {
-            Visit::NotDir
-        };
-        let descend = match opened {
-            Visit::Descend(fd) => Some(fd),
-            Visit::Done => None,
-            Visit::NotDir => {
-                if w.opts.fix && w.predict_change && dkind == Kind::File {
-                    w.visit_file_handle_first(dir, cname, &child, child_active);
-                } else {
-                    w.visit_other(dir, cname, &child, child_active);
-                }
-                None
-            }
-        };
-        if let Some(fd) = descend {
-            if levels.len() >= MAX_DEPTH {
-                w.error_msg(&format!("deeper than {MAX_DEPTH} levels: not entered"));
-                continue;
-            }
-            levels.push(Level {
+        if at.depth + 1 >= MAX_DEPTH {
+            w.error_msg(&format!("deeper than {MAX_DEPTH} levels: not entered"));
+        } else if hook.entered(fd.as_fd(), 1, &meta) {
+            let level = Level {
                 stream: DirStream::new(fd),
                 path_len: w.path.len(),
                 states: child,
-                active: child_active,
-            });
+                active,
+            };
+            w.descend(level, at.depth + 1, 1, hook);
         }
     }
-    w.report.flush();
+}
+
+/// Examines every entry of `at` (a directory where too much happened at
+/// once to look at each event) as [`examine`] would, entering the
+/// subdirectories `hook` accepts (it sees them at depth 1) and walking
+/// those whole.
+pub fn examine_entries(
+    policy: &Policy,
+    at: Place,
+    at_path: &[u8],
+    opts: WalkOpts,
+    report: &mut Report,
+    hook: &mut dyn DirHook,
+) {
+    let mut w = Walker::new(policy, opts, report, at_path);
+    w.base_dev = at.base_dev;
+    let level = Level {
+        stream: DirStream::new(at.fd),
+        path_len: w.path.len(),
+        states: at.states,
+        active: at.active,
+    };
+    w.descend(level, at.depth, 0, hook);
+}
+
+/// Examines the directory `at` itself (its own owner, group and mode) as a
+/// sweep does when it reaches it.
+pub fn examine_place(
+    policy: &Policy,
+    at: &Place,
+    at_path: &[u8],
+    opts: WalkOpts,
+    report: &mut Report,
+) {
+    let mut w = Walker::new(policy, opts, report, at_path);
+    w.base_dev = at.base_dev;
+    w.report.summary.checked += 1;
+    let (exp, _) = policy.expect(&at.states, at.active, Kind::Dir);
+    w.settle(Handle::Dir(at.fd()), &at.meta, &exp);
+}
+
+/// True when a `create` rule names `rel` (relative to the base, names
+/// joined by `/`) or something below it.
+pub fn wants_created(policy: &Policy, rel: &[u8]) -> bool {
+    policy.rules.iter().any(|r| {
+        let p = r.pattern.as_str().trim_end_matches('/').as_bytes();
+        r.create && p.starts_with(rel) && (p.len() == rel.len() || p[rel.len()] == b'/')
+    })
+}
+
+/// After `rel` (relative to the base, names joined by `/`) was deleted or
+/// moved away: creates again what a `create` rule at or below it requires,
+/// as the start of a sweep does (or reports it missing).
+pub fn recreate(
+    policy: &Policy,
+    base: BorrowedFd<'_>,
+    base_path: &[u8],
+    rel: &[u8],
+    opts: WalkOpts,
+    report: &mut Report,
+) {
+    if !wants_created(policy, rel) {
+        return;
+    }
+    let mut w = Walker::new(policy, opts, report, base_path);
+    match sys::fstat(base) {
+        Ok(m) => w.base_dev = m.dev,
+        Err(e) => return w.fail("cannot examine", e),
+    }
+    w.create_missing(base);
 }
 
 /// What happened when an entry was tried as a directory.
 enum Visit {
     /// A directory of this filesystem: examined, settled, enter it.
-    Descend(OwnedFd),
+    Descend(OwnedFd, Meta),
     /// Handled (or vanished, or another filesystem): nothing more to do.
     Done,
     /// Not a directory (any more): examine it as something else.
     NotDir,
 }
 
+impl<'a> Walker<'a> {
+    fn new(policy: &'a Policy, opts: WalkOpts, report: &'a mut Report, path: &[u8]) -> Walker<'a> {
+        let mut p = Vec::with_capacity(PATH_MAX);
+        p.extend_from_slice(path);
+        Walker {
+            policy,
+            opts,
+            report,
+            path: p,
+            base_dev: 0,
+            predict_change: false,
+            after_event: false,
+        }
+    }
+}
+
 impl Walker<'_> {
+    /// Walks everything below `top` (whose own depth below the base is
+    /// `depth0`, and below the walk's start `hook0`, as the hook counts),
+    /// depth first, with one open [`Level`] per directory.
+    fn descend(&mut self, top: Level, depth0: usize, hook0: usize, hook: &mut dyn DirHook) {
+        let mut levels: Vec<Level> = Vec::with_capacity(16);
+        levels.push(top);
+        let mut child = [0 as State; MAX_RULES];
+        // The name being examined, NUL-terminated (NAME_MAX is 255).
+        let mut name = [0u8; 256];
+        while let Some(top) = levels.last_mut() {
+            let (n, dkind) = match top.stream.next_entry() {
+                None => {
+                    levels.pop();
+                    continue;
+                }
+                Some(Err(e)) => {
+                    self.path.truncate(top.path_len);
+                    self.fail("cannot read directory", e);
+                    levels.pop();
+                    continue;
+                }
+                Some(Ok(ent)) => {
+                    let b = ent.name.to_bytes_with_nul();
+                    let n = b.len().min(name.len());
+                    name[..n].copy_from_slice(&b[..n]);
+                    (n, ent.kind)
+                }
+            };
+            let top = &levels[levels.len() - 1];
+            self.path.truncate(top.path_len);
+            let dir = top.stream.fd();
+            let Some((fd, meta, active)) =
+                self.entry(dir, &name[..n], dkind, &top.states, top.active, &mut child)
+            else {
+                continue;
+            };
+            if depth0 + levels.len() >= MAX_DEPTH {
+                self.error_msg(&format!("deeper than {MAX_DEPTH} levels: not entered"));
+                continue;
+            }
+            if hook.entered(fd.as_fd(), hook0 + levels.len(), &meta) {
+                levels.push(Level {
+                    stream: DirStream::new(fd),
+                    path_len: self.path.len(),
+                    states: child,
+                    active,
+                });
+            }
+        }
+    }
+
+    /// The per-entry code every walk shares: examines and settles the entry
+    /// `name` (NUL-terminated) of the directory `dir` whose display path is
+    /// in `self.path` and whose rule states are `states`/`active`; `dkind`
+    /// is the type `getdents64` (or inotify) announced. Leaves the entry's
+    /// path in `self.path`. Returns the entry's handle, metadata and active
+    /// rules (its states in `child`) when it is a directory to enter.
+    fn entry(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        name: &[u8],
+        dkind: Kind,
+        states: &[State; MAX_RULES],
+        active: u64,
+        child: &mut [State; MAX_RULES],
+    ) -> Option<(OwnedFd, Meta, u64)> {
+        let cname = CStr::from_bytes_with_nul(name).ok()?;
+        let bare = cname.to_bytes();
+        self.path.push(b'/');
+        self.path.extend_from_slice(bare);
+        if self.path.len() > PATH_MAX {
+            self.report.summary.checked += 1;
+            self.error_msg(&format!("path longer than {PATH_MAX} bytes: skipped"));
+            return None;
+        }
+        if std::str::from_utf8(bare).is_err() {
+            self.report.summary.checked += 1;
+            self.error_msg("name is not valid UTF-8: left unchanged and not entered");
+            return None;
+        }
+        let child_active = self.policy.step(states, active, bare, child);
+        let opened = if dkind == Kind::Dir || dkind == Kind::Unknown {
+            self.visit_dir(dir, cname, child, child_active, dkind == Kind::Unknown)
+        } else {
+            Visit::NotDir
+        };
+        match opened {
+            Visit::Descend(fd, meta) => Some((fd, meta, child_active)),
+            Visit::Done => None,
+            Visit::NotDir => {
+                if self.opts.fix && self.predict_change && dkind == Kind::File {
+                    self.visit_file_handle_first(dir, cname, child, child_active);
+                } else {
+                    self.visit_other(dir, cname, child, child_active);
+                }
+                None
+            }
+        }
+    }
+
     /// Opens `name` as a directory (never following a symlink), examines and
     /// settles it through its handle.
     fn visit_dir(
@@ -233,7 +520,7 @@ impl Walker<'_> {
         }
         let (exp, _) = self.policy.expect(states, active, Kind::Dir);
         self.settle(Handle::Dir(fd.as_fd()), &meta, &exp);
-        Visit::Descend(fd)
+        Visit::Descend(fd, meta)
     }
 
     /// Examines a non-directory entry and settles it through an `O_PATH`
@@ -262,7 +549,8 @@ impl Walker<'_> {
             Kind::Dir => {
                 // It became a directory after getdents said otherwise.
                 self.report.summary.checked -= 1;
-                if let Visit::Descend(_) = self.visit_dir(dir, name, states, active, false) {
+                let entered = self.visit_dir(dir, name, states, active, false);
+                if matches!(entered, Visit::Descend(..)) && !self.after_event {
                     self.error_msg("replaced by a directory while being examined: not entered");
                 }
                 return;
@@ -412,7 +700,21 @@ impl Walker<'_> {
                 self.report.summary.changed += 1;
                 self.settle_report(meta, exp, Action::Fixed);
             }
-            Err(e) => self.fail("cannot change", e),
+            Err(Unsettled::Sys(e)) => self.fail("cannot change", e),
+            Err(Unsettled::Raced(now)) => {
+                let (u, g) = (self.report_user(now.uid), self.report_group(now.gid));
+                let msg = [
+                    "another process kept changing it while it was set (now ",
+                    &u,
+                    ":",
+                    &g,
+                    " ",
+                    &mode_text(now.perm()),
+                    "): not in policy",
+                ]
+                .concat();
+                self.error_msg(&msg);
+            }
         }
     }
 
@@ -575,6 +877,9 @@ impl Walker<'_> {
             }
         }
         order.sort_unstable();
+        // Dry run: the relative paths already reported missing. `web/log`,
+        // `web/run` and `web/tmp` all need a missing `web`; it is one line.
+        let mut reported: Vec<&str> = Vec::new();
         for &(_, i) in order.iter() {
             let Some(rule) = self.policy.rules.get(i) else {
                 continue;
@@ -582,17 +887,26 @@ impl Walker<'_> {
             let file = rule.select == Select::File;
             let rel = rule.pattern.as_str().trim_end_matches('/');
             self.path.truncate(base_len);
-            self.ensure(base, rel, file);
+            self.ensure(base, rel, file, &mut reported);
         }
         self.path.truncate(base_len);
     }
 
     /// Makes sure relative path `rel` exists below `base`, creating missing
     /// components as the policy wants them (the last one as an empty file
-    /// when `file`).
-    fn ensure(&mut self, base: BorrowedFd<'_>, rel: &str, file: bool) {
+    /// when `file`). A dry run reports each component apply would create,
+    /// once: `reported` holds the ones already said.
+    fn ensure<'r>(
+        &mut self,
+        base: BorrowedFd<'_>,
+        rel: &'r str,
+        file: bool,
+        reported: &mut Vec<&'r str>,
+    ) {
         let comps: heapless::Vec<&str, 32> = rel.split('/').filter(|c| !c.is_empty()).collect();
         let mut held: Option<OwnedFd> = None;
+        // Dry run: a component is missing, so everything below it is too.
+        let mut absent = false;
         let mut sofar_len = 0usize;
         for (k, comp) in comps.iter().enumerate() {
             let last = k + 1 == comps.len();
@@ -609,7 +923,12 @@ impl Walker<'_> {
                 return;
             };
             let is_file = last && file;
-            match sys::stat_at(parent, &cname) {
+            let found = if absent {
+                Err(Errno::NOENT)
+            } else {
+                sys::stat_at(parent, &cname)
+            };
+            match found {
                 Ok(m) => {
                     if last {
                         return; // present: the walk examines it
@@ -633,9 +952,13 @@ impl Walker<'_> {
                     let m = exp.mode.map(|(m, _)| mode_text(m)).unwrap_or_default();
                     let want = [kind.word(), " ", &u, ":", &g, " ", &m].concat();
                     if !self.opts.fix {
-                        self.report.summary.drift += 1;
-                        self.missing(&want, Action::WouldFix, "");
-                        return; // nothing below a missing directory exists
+                        if !reported.contains(&sofar) {
+                            reported.push(sofar);
+                            self.report.summary.drift += 1;
+                            self.missing(&want, Action::WouldFix, "");
+                        }
+                        absent = true;
+                        continue;
                     }
                     match self.create_one(parent, &cname, is_file, &exp) {
                         Ok(fd) => {
@@ -707,35 +1030,82 @@ impl Walker<'_> {
     }
 }
 
+/// Why [`change`] could not bring an entry to the policy.
+enum Unsettled {
+    /// A syscall failed.
+    Sys(Errno),
+    /// Another process changed the entry again each time it was set: what
+    /// it was at the last read-back.
+    Raced(Meta),
+}
+
+impl From<Errno> for Unsettled {
+    fn from(e: Errno) -> Self {
+        Unsettled::Sys(e)
+    }
+}
+
 /// Changes owner/group/mode through a handle, never leaving the entry more
-/// open than both its old and its new state (SPEC §5.5).
-fn change(h: &Handle<'_>, meta: &Meta, exp: &Expect) -> sys::SysResult<()> {
-    let old = meta.perm();
-    let new = exp.mode.map(|(m, _)| m).unwrap_or(old);
-    let uid = exp.uid.map(|(u, _)| u).filter(|&u| u != meta.uid);
-    let gid = exp.gid.map(|(g, _)| g).filter(|&g| g != meta.gid);
+/// open than both its old and its new state (SPEC §5.5), and reads the
+/// result back from the handle until it is what the policy says.
+///
+/// The read-back is what makes the order safe against the old owner: a
+/// vhost user who owns the entry until the chown can `chmod 0777` it between
+/// the narrowing and the chown, and after a chown to root that mode would
+/// otherwise stay (root:root 0777, exit 0). It is set again, at most
+/// [`SETTLE_ATTEMPTS`] times, then reported.
+///
+/// A non-directory whose owner or group changes keeps no setuid/setgid
+/// bit the policy does not set: the kernel clears them on chown, and
+/// restoring them would hand the old owner's program the new owner's
+/// rights (a user's 04755 file chowned to root by a rule without a mode).
+fn change(h: &Handle<'_>, meta: &Meta, exp: &Expect) -> Result<(), Unsettled> {
+    let fd = match h {
+        Handle::Dir(fd) | Handle::Path(fd) => fd,
+    };
     let chmod = |m: u32| match h {
         Handle::Dir(fd) => sys::chmod_fd(fd, m),
         Handle::Path(fd) => sys::chmod_path_fd(fd, m),
     };
-    if uid.is_some() || gid.is_some() {
-        let narrow = old & new;
-        if narrow != old {
-            chmod(narrow)?;
+    let uid = exp.uid.map(|(u, _)| u);
+    let gid = exp.gid.map(|(g, _)| g);
+    let owner_changes = uid.is_some_and(|u| u != meta.uid) || gid.is_some_and(|g| g != meta.gid);
+    let keep = if owner_changes && meta.kind() != Kind::Dir {
+        !0o6000
+    } else {
+        0o7777
+    };
+    let new = exp.mode.map(|(m, _)| m).unwrap_or(meta.perm() & keep);
+    let mut now = *meta;
+    for attempt in 0..=SETTLE_ATTEMPTS {
+        let set_uid = uid.filter(|&u| u != now.uid);
+        let set_gid = gid.filter(|&g| g != now.gid);
+        if set_uid.is_none() && set_gid.is_none() && now.perm() == new {
+            return Ok(());
         }
-        let fd = match h {
-            Handle::Dir(fd) | Handle::Path(fd) => fd,
-        };
-        sys::chown_fd(fd, uid, gid)?;
-        // chown may clear setuid/setgid on non-directories; set the final
-        // mode whenever it is not what we left.
-        if narrow != new || (meta.kind() != Kind::Dir && new & 0o6000 != 0) {
+        if attempt == SETTLE_ATTEMPTS {
+            return Err(Unsettled::Raced(now));
+        }
+        let mut mode = now.perm();
+        if set_uid.is_some() || set_gid.is_some() {
+            let narrow = mode & new;
+            if narrow != mode {
+                chmod(narrow)?;
+            }
+            sys::chown_fd(fd, set_uid, set_gid)?;
+            // chown clears setuid/setgid on non-directories.
+            mode = if meta.kind() == Kind::Dir {
+                narrow
+            } else {
+                narrow & !0o6000
+            };
+        }
+        if mode != new {
             chmod(new)?;
         }
-    } else if new != old {
-        chmod(new)?;
+        now = sys::fstat(fd)?;
     }
-    Ok(())
+    Err(Unsettled::Raced(now))
 }
 
 fn to72(s: &str) -> heapless::String<72> {

@@ -255,6 +255,197 @@ fn root_through_a_user_link_is_refused() {
     assert_eq!(m.uid(), uid_of("chpv1"));
 }
 
+// Defect 7: `change()` narrowed the mode, chowned, and skipped the final
+// chmod when the narrowed mode already was the target. A `chmod 0777` the
+// vhost user slipped in between survived the chown to root: `--chroot`
+// top level (and `lib/sh`) ended root:root 0777 while apply exited 0.
+
+/// The attacker: as chpv1, `chmod 0777` every path given, in a tight loop,
+/// until the file `stop` exists (EPERM once root owns a path is expected);
+/// prints the number of chmod calls that succeeded.
+const CHMOD_LOOP: &str = r#"
+import os, sys
+stop, paths = sys.argv[1], sys.argv[2:]
+n = ok = 0
+while True:
+    n += 1
+    if n % 256 == 0 and os.path.exists(stop):
+        break
+    for p in paths:
+        try:
+            os.chmod(p, 0o777)
+            ok += 1
+        except OSError:
+            pass
+print(ok)
+"#;
+
+/// Runs `apply_args` again and again (at most `runs` times or `secs`
+/// seconds: about 1000 applies natively, a few hundred under qemu) while
+/// the attacker chmods `targets` to 0777; before each run `reset` gives the
+/// targets back to the user. Every run that exits 0 must leave each target
+/// exactly as `want` says (before the fix, one apply in eight went wrong
+/// at the top level, one in four in lib/sh). Returns the number of runs.
+fn race_chmod(
+    s: &Scene,
+    apply_args: &[&str],
+    targets: &[(std::path::PathBuf, (u32, u32, u32))],
+    reset: &dyn Fn(),
+    runs: usize,
+    secs: u64,
+) -> usize {
+    let stop = s.td.join("stop-chmod");
+    let attacker = std::process::Command::new("setpriv")
+        .args([
+            "--reuid",
+            "chpv1",
+            "--regid",
+            "chpv1",
+            "--init-groups",
+            "--",
+        ])
+        .arg(python())
+        .args(["-c", CHMOD_LOOP])
+        .arg(&stop)
+        .args(targets.iter().map(|t| &t.0))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn attacker");
+    let t0 = std::time::Instant::now();
+    let mut n = 0;
+    let mut wrong = Vec::new();
+    let mut codes = std::collections::BTreeMap::<i32, usize>::new();
+    while n < runs && t0.elapsed() < std::time::Duration::from_secs(secs) {
+        reset();
+        let o = run(apply_args);
+        n += 1;
+        *codes.entry(code(&o)).or_default() += 1;
+        if code(&o) != 0 {
+            assert_eq!(code(&o), 1, "run {n}: {}{}", stdout(&o), stderr(&o));
+            continue;
+        }
+        for (p, want) in targets {
+            let got = ugm(p);
+            if got != *want {
+                wrong.push(format!(
+                    "run {n}: exit 0 but {} is {}:{} {:o}, the policy says {}:{} {:o}",
+                    p.display(),
+                    got.0,
+                    got.1,
+                    got.2,
+                    want.0,
+                    want.1,
+                    want.2
+                ));
+            }
+        }
+    }
+    std::fs::write(&stop, "").expect("stop attacker");
+    let out = attacker.wait_with_output().expect("wait attacker");
+    eprintln!(
+        "{n} applies in {:.1} s against {} successful chmod 0777s; exit codes {codes:?}",
+        t0.elapsed().as_secs_f64(),
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} of {n} runs:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    n
+}
+
+/// A python3 the unprivileged attacker can execute.
+fn python() -> &'static str {
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
+}
+
+#[test]
+fn chroot_top_level_stays_root_0755_under_a_racing_chmod() {
+    let s = Scene::new("race-chroot-top");
+    let v = s.vhost();
+    let (u, www) = (uid_of("chpv1"), gid_of("www-data"));
+    // The model's directories exist, so each run only settles the top level.
+    let root = s.td.join("srv").display().to_string();
+    let args = [
+        "apply", "evil.org", "--root", &root, "--user", "chpv1", "--chroot", "--quiet",
+    ];
+    let o = run(args);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(ugm(&v), (0, 0, 0o755));
+    // 0755 owned by the user: narrowing to root's 0755 is a no-op, which
+    // is the path where the final chmod used to be skipped.
+    let reset = || set(&v, u, www, 0o755);
+    let n = race_chmod(&s, &args, &[(v.clone(), (0, 0, 0o755))], &reset, 1000, 20);
+    assert!(n >= 100, "only {n} applies ran");
+    s.secret_untouched();
+}
+
+#[test]
+fn lib_sh_stays_root_0700_under_a_racing_chmod() {
+    let s = Scene::new("race-lib-sh");
+    let v = s.vhost();
+    let sh = v.join("web/app/public/lib/sh");
+    std::fs::create_dir_all(&sh).expect("mkdir");
+    std::fs::write(sh.join("backup.sh"), "#!/bin/sh\n").expect("write");
+    let (u, g) = (uid_of("chpv1"), gid_of("chpv1"));
+    let root = s.td.join("srv").display().to_string();
+    let args = [
+        "apply", "evil.org", "--root", &root, "--user", "chpv1", "--quiet",
+    ];
+    let o = run(args);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(ugm(&sh), (0, 0, 0o700));
+    // The user owns lib/sh and its script again, at the policy's mode.
+    let reset = || {
+        set(&sh, u, g, 0o700);
+        set(&sh.join("backup.sh"), u, g, 0o700);
+    };
+    let targets = [
+        (sh.clone(), (0, 0, 0o700)),
+        (sh.join("backup.sh"), (0, 0, 0o700)),
+    ];
+    let n = race_chmod(&s, &args, &targets, &reset, 1000, 20);
+    assert!(n >= 100, "only {n} applies ran");
+}
+
+// Found with defect 7, in the same function: after the chown (which makes
+// the kernel clear setuid/setgid on a file) the old mode was set again, so
+// a rule setting only an owner or a group turned the user's 04755 program
+// into root's setuid program (or a setgid-www-data one).
+
+#[test]
+fn a_rule_without_a_mode_never_makes_the_users_program_setuid_root() {
+    let s = Scene::new("suid-no-mode");
+    let data = s.vhost().join("web/app/data");
+    s.as_user("cp /bin/true web/app/data/su && chmod 04755 web/app/data/su");
+    s.as_user("cp /bin/true web/app/data/sg && chmod 02755 web/app/data/sg");
+    let pol = s.td.join("owner-only.json");
+    std::fs::write(
+        &pol,
+        format!(
+            r#"{{"base": "{}", "rules": [
+                {{"path": "su", "type": "file", "owner": "root"}},
+                {{"path": "sg", "type": "file", "group": "www-data"}}]}}"#,
+            data.display()
+        ),
+    )
+    .expect("write policy");
+    let o = run(["apply", "--policy", pol.to_str().expect("utf8")]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let (u, g) = (uid_of("chpv1"), gid_of("chpv1"));
+    assert_eq!(ugm(&data.join("su")), (0, g, 0o755));
+    assert_eq!(ugm(&data.join("sg")), (u, gid_of("www-data"), 0o755));
+    // A second run has nothing left to do.
+    let o = run(["check", "--policy", pol.to_str().expect("utf8")]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}
+
 // --- issue 13: `find -delete` run by root over a tree the vhost user writes ---
 //
 // The user swaps each directory of the tree for a symlink to a root-only

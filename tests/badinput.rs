@@ -340,3 +340,48 @@ fn help_prints_usage_with_an_example_and_exits_0() {
         assert!(!out.contains("chperms chperms"), "{cmd}: {out}");
     }
 }
+
+/// Asserts that `what` (bytes chperms wrote for a terminal or a log) is
+/// valid UTF-8 with no control character but the line ends.
+fn printable(what: &str, bytes: &[u8]) -> String {
+    let s = std::str::from_utf8(bytes)
+        .unwrap_or_else(|e| panic!("{what} is not UTF-8 ({e}): {bytes:?}"))
+        .to_string();
+    let bad: Vec<char> = s.chars().filter(|c| c.is_control() && *c != '\n').collect();
+    assert!(
+        bad.is_empty(),
+        "{what} holds control characters {bad:?}: {s}"
+    );
+    s
+}
+
+// Defect 8: a file name's 8-bit control bytes (0x9b is CSI on a terminal
+// that takes 8-bit controls) reached stderr and --log raw; only 7-bit
+// controls were escaped.
+#[test]
+fn names_with_8_bit_controls_reach_the_terminal_and_log_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let (root, v) = tree("b-c1");
+    let public = v.join("web/app/public");
+    let name = |b: &[u8]| public.join(std::ffi::OsStr::from_bytes(b));
+    // Raw C1 bytes (not UTF-8: refused, an error line on stderr).
+    std::fs::write(name(b"c1-\x9b\x9c\x9d-\x1b[31m.php"), "x").unwrap();
+    // The same controls as UTF-8 characters (U+009B...), DEL, and
+    // printable non-ASCII that must stay as it is: changed, a line on stdout.
+    std::fs::write(name("u-\u{9b}2J\u{9d}\u{7f}-ā-é.php".as_bytes()), "x").unwrap();
+    let log = root.join("chperms.log");
+    let r = rootarg(&root);
+    let logs = log.to_str().unwrap();
+    let o = run([VH, "--root", &r, "--user", "chpv1", "--log", logs]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let err = printable("stderr", &o.stderr);
+    let out = printable("stdout", &o.stdout);
+    let logged = printable("--log", &std::fs::read(&log).unwrap());
+    let p = public.display();
+    let raw_c1 = format!("{p}/c1-\\x9b\\x9c\\x9d-\\x1b[31m.php: name is not valid UTF-8");
+    let utf8_c1 = format!("{p}/u-\\xc2\\x9b2J\\xc2\\x9d\\x7f-ā-é.php: owner chpv1");
+    assert!(err.contains(&raw_c1), "stderr: {err}");
+    assert!(out.contains(&utf8_c1), "stdout: {out}");
+    assert!(logged.contains(&raw_c1), "--log: {logged}");
+    assert!(logged.contains(&utf8_c1), "--log: {logged}");
+}

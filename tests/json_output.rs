@@ -39,6 +39,7 @@ const ODD_NAMES: &[&str] = &[
     "slash-u \\u0041.php",
     "é ü 漢字 😀.php",
     "{\"path\":\"forged\"}.php",
+    "c1 \u{9b}2J\u{85}.php",
 ];
 
 fn tree(tag: &str) -> (TempDir, PathBuf) {
@@ -95,7 +96,13 @@ fn python_accepts(out: &[u8]) {
 
 /// Parses and checks the shape of every line; returns (findings, summary).
 fn checked_lines(out: &[u8]) -> (Vec<Value>, Value) {
-    assert!(std::str::from_utf8(out).is_ok(), "JSON output is not UTF-8");
+    let text = std::str::from_utf8(out).expect("JSON output is not UTF-8");
+    // Escaped, not raw: C0, DEL and C1 controls (JSON Lines meet terminals).
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n')
+        .collect();
+    assert!(raw.is_empty(), "raw control characters {raw:?} in {text}");
     python_accepts(out);
     let mut lines = jsonl::lines(out);
     let last = lines.pop().expect("no output at all");

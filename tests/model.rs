@@ -283,6 +283,52 @@ fn dry_run_and_check_change_nothing_and_exit_2_on_drift() {
     assert_eq!(code(&o), 0, "clean check: {}", stdout(&o));
 }
 
+/// The `missing` lines of a run's text output, as paths relative to `v`
+/// with the action tag.
+fn missing_lines(out: &str, v: &Path) -> Vec<String> {
+    let prefix = format!("{}/", v.display());
+    out.lines()
+        .filter(|l| l.contains(": missing "))
+        .map(|l| l.strip_prefix(&prefix).unwrap_or(l).to_string())
+        .collect()
+}
+
+#[test]
+fn dry_run_on_a_fresh_vhost_names_each_missing_directory_once() {
+    let t = TempDir::new("fresh");
+    let v = t.join("fresh.org");
+    std::fs::create_dir(&v).expect("mkdir");
+    set(&v, uid_of("chpv1"), gid_of("chpv1"), 0o755);
+    let mut args = vhost_args(t.path(), "chpv1");
+    args[0] = "fresh.org".into();
+    let mut dry = args.clone();
+    dry.push("--dry-run".into());
+    let o = run(&dry);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    // It used to say "web: missing dir" four times (once per web/… rule).
+    let said = missing_lines(&stdout(&o), &v);
+    let web = "chpv1:www-data";
+    assert_eq!(
+        said,
+        [
+            "msg: missing dir chpv1:chpv1 0750 [would fix]".to_string(),
+            format!("web: missing dir {web} 0755 [would fix]"),
+            format!("web/log: missing dir {web} 02770 [would fix]"),
+            format!("web/run: missing dir {web} 02750 [would fix]"),
+            format!("web/tmp: missing dir {web} 02750 [would fix]"),
+        ]
+    );
+    assert!(stdout(&o).contains(", 6 to change"), "{}", stdout(&o));
+    // Apply creates exactly what the dry run named.
+    let o = run(&args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let made: Vec<String> = missing_lines(&stdout(&o), &v)
+        .iter()
+        .map(|l| l.replace("[created]", "[would fix]"))
+        .collect();
+    assert_eq!(made, said);
+}
+
 #[test]
 fn sysadm_vhost_has_web_02750() {
     let t = TempDir::new("sysadm");

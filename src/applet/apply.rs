@@ -440,8 +440,9 @@ fn discover_user(display: &str, vfd: &OwnedFd) -> Option<users::User> {
 }
 
 /// The vhosts under `root` for `--all`: directories whose name contains a
-/// dot and does not start with one, sorted.
-fn list_vhosts(root_fd: OwnedFd, root: &str) -> Result<Vec<String>, String> {
+/// dot and does not start with one, sorted. (The monitor lists them again
+/// at each interval.)
+pub(crate) fn list_vhosts(root_fd: OwnedFd, root: &str) -> Result<Vec<String>, String> {
     let mut names = Vec::new();
     let probe = rustix::io::dup(&root_fd).map_err(|e| [root, ": ", sys::errno_text(e)].concat())?;
     let mut ds = DirStream::new(root_fd);

@@ -180,7 +180,7 @@ inside sh -c 'echo "{ broken" >/etc/chperms/wegweiser.json'
 check "reload with a broken policy fails" fails inside systemctl reload chperms.service
 want="$pid"
 check "  the watcher keeps running" is main_pid
-check "  the reason is in the journal, at err" at_least_once chperms wegweiser.json err..err
+eventually 3 "  the reason is in the journal, at err" at_least_once chperms wegweiser.json err..err
 
 # --- stop ---------------------------------------------------------------------
 check "systemctl stop chperms" inside systemctl stop chperms.service
