@@ -1,11 +1,13 @@
 #!/bin/sh
-# bench/run.sh [100k|1m] — chperms against the floor and today's tools (issue 6).
+# bench/run.sh [100k|1m|find] — chperms against the floor and today's tools (issue 6).
 #
 #   100k (make bench): a vhost of ~100,000 entries; audit of a compliant tree
 #        and repair of an all-wrong tree, chperms vs GNU find / the chown+find
 #        pipeline / systemd-tmpfiles `Z`, alternating the commands, medians of
 #        BENCH_RUNS runs; peak RSS (/usr/bin/time) and syscalls per entry
 #        (strace -f -c). Writes its section of BENCHMARKS.md and prints it.
+#   find (make bench, after 100k): chperms find vs GNU find vs BusyBox find
+#        on the same ~100k vhost, five expressions (bench/find.sh, issue 13).
 #   1m   (make bench-1m): audit only, ~1,000,000 entries, time and RSS of
 #        chperms and the find floor (BENCH_RUNS_1M runs each, default 3).
 #
@@ -130,6 +132,11 @@ replace_section() {
 		!skip {print}' "$OUT" >"$OUT.tmp"
 	mv "$OUT.tmp" "$OUT"
 }
+
+if [ "$MODE" = find ]; then
+	. "$HERE/find.sh"
+	exit 0
+fi
 
 if [ "$MODE" = 1m ]; then
 	: >"$WORK/a.c"

@@ -3,8 +3,10 @@
 #
 #   make bench      ~100k-entry vhost: audit and repair vs GNU find, the
 #                   chown -R + find -exec chmod pipeline and systemd-tmpfiles;
-#                   peak RSS; syscalls per entry. A few minutes; writes its
-#                   section of BENCHMARKS.md and prints it.
+#                   peak RSS; syscalls per entry; then chperms find vs GNU
+#                   and BusyBox find on five expressions (bench/find.sh).
+#                   A few minutes; writes its sections of BENCHMARKS.md and
+#                   prints them.
 #   make bench-1m   audit of a ~1,000,000-entry tree (time, RSS), chperms vs
 #                   find; its own section of BENCHMARKS.md.
 #   make bench-monitor  only the monitor's section (issue 12; make bench runs
@@ -27,6 +29,7 @@ bench-bin: build users
 
 bench: bench-bin
 	sh bench/run.sh 100k
+	sh bench/run.sh find
 
 bench-1m: bench-bin
 	sh bench/run.sh 1m

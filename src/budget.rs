@@ -60,6 +60,33 @@ const _: () = assert!(MAX_DEPTH * (DIRENT_BUF + 8 * MAX_RULES) <= 1024 * 1024);
 /// (well below Linux's `ARG_MAX` share for arguments, so it always runs).
 pub const EXEC_ARG_MAX: usize = 128 * 1024;
 
+/// Deepest nesting of `(` and `!` in a find expression. The parser and the
+/// evaluator recurse once per level (an operator chain of any length is one
+/// level: `-a`/`-o`/`,` chains are kept flat), so this bounds their stack.
+/// GNU find has no limit (and crashes near 9,500 levels); no real
+/// expression comes near 256.
+pub const MAX_EXPR_NESTING: usize = 256;
+
+/// Bytes an output stream (`stat`, `find -print*`/`-printf`/`-fprint*`)
+/// buffers before writing: also the most memory a huge printf width costs.
+pub const OUTPUT_CHUNK: usize = 64 * 1024;
+
+/// The largest printf width or precision, C's `INT_MAX`: above it, C's
+/// printf (and so GNU stat and find) prints nothing for the directive.
+pub const PRINTF_INT_MAX: usize = i32::MAX as usize;
+
+/// Most instructions a compiled `find -regex` may have (`a{1000}` is a
+/// thousand): the NFA's time per path unit and its memory are bounded by it.
+/// Beyond, GNU's "Regular expression too big".
+pub const REGEX_MAX_INSNS: usize = 4096;
+
+/// Largest list of start points `find -files0-from` reads (it is held in
+/// memory while the walk runs).
+pub const FILES0_MAX: usize = 64 << 20;
+
+/// Largest `/proc/self/mountinfo` read for `find -fstype` and `%F`.
+pub const MOUNTINFO_MAX: usize = 1024 * 1024;
+
 // access/mkdir
 
 /// Symlinks one lookup may follow before `ELOOP`, as the kernel's

@@ -1,6 +1,17 @@
 //! GNU's `shell-escape-always` quoting (`'name'`, `"it's"`, `'a'$'\n''b'`),
 //! which GNU `stat %N` and the `find`/`stat` error messages use, and C
 //! `printf`-style padding shared by `stat -c` and `find -printf`.
+//!
+//! Padding writes into a [`Sink`]: a `Vec<u8>` for short internal text, or a
+//! stream that writes itself out as it fills, so that a width of two billion
+//! (which C's printf honours, and GNU stat and find print) costs a chunk of
+//! memory, not gigabytes. A width or precision above `INT_MAX` is what C's
+//! printf refuses (`EOVERFLOW`): [`Spec::overflow`] says so and the padding
+//! functions then write nothing, as GNU's output shows.
+
+use crate::budget::{OUTPUT_CHUNK, PRINTF_INT_MAX};
+use crate::sys::{self, Errno};
+use rustix::fd::BorrowedFd;
 
 /// Appends `s` quoted the way GNU quotes file names in the C locale.
 pub fn shell_quote(out: &mut Vec<u8>, s: &[u8]) {
@@ -102,23 +113,138 @@ pub struct Spec {
     pub prec: Option<usize>,
     /// A `.` with no digits after it (stat's `%.Y` means 9 digits).
     pub dot: bool,
+    /// The width or the precision is above [`PRINTF_INT_MAX`]: C's printf
+    /// prints nothing for such a directive (and fails with `EOVERFLOW`).
+    /// `width` and `prec` then hold the digits' value, saturated.
+    pub overflow: bool,
 }
 
-/// Appends `body` padded to the width (strings: precision truncates).
-pub fn pad_str(out: &mut Vec<u8>, sp: &Spec, body: &[u8]) {
+/// Where padded output goes. `Vec<u8>` collects it; a stream (stat's and
+/// find's outputs) writes it out whenever its buffer passes a chunk, so that
+/// `fill` with a huge count never holds more than a chunk in memory.
+pub trait Sink {
+    /// Appends bytes.
+    fn put(&mut self, bytes: &[u8]);
+    /// Appends `count` copies of `byte`.
+    fn fill(&mut self, byte: u8, count: usize);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn fill(&mut self, byte: u8, count: usize) {
+        self.resize(self.len() + count, byte);
+    }
+}
+
+/// A [`Sink`] that writes to a file descriptor through a buffer of
+/// [`OUTPUT_CHUNK`] bytes. The first write error is kept (and nothing more
+/// is written): callers report it with the stream's name.
+pub struct FdSink<'fd> {
+    fd: BorrowedFd<'fd>,
+    buf: Vec<u8>,
+    /// The first write error, if any.
+    pub error: Option<Errno>,
+}
+
+impl<'fd> FdSink<'fd> {
+    /// A stream writing to `fd` (stdout, or a file `find -fprint` opened).
+    pub fn new(fd: BorrowedFd<'fd>) -> FdSink<'fd> {
+        FdSink::with_buffer(fd, Vec::with_capacity(8192))
+    }
+
+    /// A stream writing to `fd` that starts with `buf` already pending.
+    pub fn with_buffer(fd: BorrowedFd<'fd>, buf: Vec<u8>) -> FdSink<'fd> {
+        FdSink {
+            fd,
+            buf,
+            error: None,
+        }
+    }
+
+    /// The pending bytes and the first write error, ending the stream.
+    pub fn into_parts(self) -> (Vec<u8>, Option<Errno>) {
+        (self.buf, self.error)
+    }
+
+    /// Writes out what is buffered.
+    pub fn flush(&mut self) {
+        if !self.buf.is_empty() && self.error.is_none() {
+            if let Err(e) = sys::write_all(self.fd, &self.buf) {
+                self.error = Some(e);
+            }
+        }
+        self.buf.clear();
+    }
+
+    /// Bytes waiting in the buffer.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn spill(&mut self) {
+        if self.buf.len() >= OUTPUT_CHUNK {
+            self.flush();
+        }
+    }
+}
+
+impl Sink for FdSink<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        self.spill();
+    }
+    fn fill(&mut self, byte: u8, mut count: usize) {
+        if count >= 2 * OUTPUT_CHUNK {
+            // Huge padding (a width of two billion): one chunk of `byte`,
+            // written again and again, instead of refilling a buffer.
+            self.flush();
+            let chunk = vec![byte; OUTPUT_CHUNK];
+            while count >= OUTPUT_CHUNK && self.error.is_none() {
+                if let Err(e) = sys::write_all(self.fd, &chunk) {
+                    self.error = Some(e);
+                }
+                count -= OUTPUT_CHUNK;
+            }
+            if self.error.is_some() {
+                return;
+            }
+        }
+        while count > 0 {
+            let n = count.min(OUTPUT_CHUNK);
+            self.buf.resize(self.buf.len() + n, byte);
+            count -= n;
+            self.spill();
+        }
+    }
+}
+
+/// Appends `body` padded to the width as C's `%s` does: the precision
+/// truncates, the `0`, `+`, space and `#` flags change nothing. Returns false
+/// (and writes nothing) when the spec overflows, as printf fails then.
+pub fn pad_str(out: &mut dyn Sink, sp: &Spec, body: &[u8]) -> bool {
+    if sp.overflow {
+        return false;
+    }
     let body = match sp.prec {
         Some(p) if p < body.len() => &body[..p],
         _ => body,
     };
-    pad(out, sp, b"", body, false);
+    pad_parts(out, sp, b"", 0, body, false);
+    true
 }
 
 /// Appends a number as C `printf` would with `%d`/`%u`/`%o`/`%x` (`radix`
 /// 10, 8 or 16); `signed` allows the `+` and space flags. Callers pass
 /// values that fit a `u64` magnitude (any `u64` or `i64`); the digits are
 /// produced with 64-bit arithmetic, which keeps compiler_builtins' 128-bit
-/// division (about 2 KB on MIPS) out of the binary.
-pub fn pad_num(out: &mut Vec<u8>, sp: &Spec, v: i128, radix: u32, signed: bool) {
+/// division (about 2 KB on MIPS) out of the binary. Returns false (and
+/// writes nothing) when the spec overflows, as printf fails then.
+pub fn pad_num(out: &mut dyn Sink, sp: &Spec, v: i128, radix: u32, signed: bool) -> bool {
+    if sp.overflow {
+        return false;
+    }
     let neg = v < 0;
     let mut m = v.unsigned_abs() as u64;
     let radix = u64::from(radix);
@@ -162,15 +288,12 @@ pub fn pad_num(out: &mut Vec<u8>, sp: &Spec, v: i128, radix: u32, signed: bool) 
         &buf[i..],
         sp.zero && sp.prec.is_none(),
     );
-}
-
-fn pad(out: &mut Vec<u8>, sp: &Spec, prefix: &[u8], body: &[u8], zero: bool) {
-    pad_parts(out, sp, prefix, 0, body, zero)
+    true
 }
 
 /// Writes `prefix`, `zeros` zero digits and `body`, padded to the width
 /// (on the right with `-`, with zeros after the prefix when `zero`).
-fn pad_parts(out: &mut Vec<u8>, sp: &Spec, prefix: &[u8], zeros: usize, body: &[u8], zero: bool) {
+fn pad_parts(out: &mut dyn Sink, sp: &Spec, prefix: &[u8], zeros: usize, body: &[u8], zero: bool) {
     let len = prefix.len() + zeros + body.len();
     let fill = sp.width.saturating_sub(len);
     // Where the fill goes: after the body (`-`), between prefix and digits
@@ -182,15 +305,17 @@ fn pad_parts(out: &mut Vec<u8>, sp: &Spec, prefix: &[u8], zeros: usize, body: &[
     } else {
         (fill, 0, 0)
     };
-    out.resize(out.len() + left, b' ');
-    out.extend_from_slice(prefix);
-    out.resize(out.len() + mid + zeros, b'0');
-    out.extend_from_slice(body);
-    out.resize(out.len() + right, b' ');
+    out.fill(b' ', left);
+    out.put(prefix);
+    out.fill(b'0', mid + zeros);
+    out.put(body);
+    out.fill(b' ', right);
 }
 
 /// Parses printf flags, width and precision at the start of `f` (after the
-/// `%`); returns the spec and the number of bytes consumed.
+/// `%`); returns the spec and the number of bytes consumed. Digits beyond
+/// [`PRINTF_INT_MAX`] set [`Spec::overflow`] (the value saturates, it never
+/// wraps).
 pub fn parse_spec(f: &[u8], flags: &[u8]) -> (Spec, usize) {
     let mut sp = Spec::default();
     let mut i = 0;
@@ -224,6 +349,7 @@ pub fn parse_spec(f: &[u8], flags: &[u8]) -> (Spec, usize) {
         sp.prec = Some(p);
         sp.dot = !f[i - 1].is_ascii_digit();
     }
+    sp.overflow = sp.width > PRINTF_INT_MAX || sp.prec.is_some_and(|p| p > PRINTF_INT_MAX);
     (sp, i)
 }
 

@@ -45,6 +45,37 @@ unsafe fn localtime64(t: &i64, tm: &mut libc::tm) {
     }
 }
 
+/// The seconds since the epoch of the broken-down local time `tm` (the C
+/// library's `mktime`, which normalises out-of-range fields: day 32 is the
+/// 1st of next month). `tm_isdst` -1 lets the zone rules decide. `None` when
+/// the C library cannot represent it.
+pub fn local_to_epoch(tm: &mut libc::tm) -> Option<i64> {
+    // SAFETY: tm is a valid, initialised struct the call may rewrite.
+    let t = unsafe { mktime64(tm) };
+    // -1 is also a valid time (1969-12-31 23:59:59 UTC); mktime then leaves
+    // tm_wday set, which it sets to -1 beforehand never.
+    (t != -1 || tm.tm_wday != -1).then_some(t)
+}
+
+/// `mktime` with a 64-bit `time_t` (see [`localtime64`]).
+#[cfg(all(target_env = "musl", target_pointer_width = "32"))]
+unsafe fn mktime64(tm: &mut libc::tm) -> i64 {
+    extern "C" {
+        fn __mktime64(tm: *mut libc::tm) -> i64;
+    }
+    tm.tm_wday = -1;
+    // SAFETY: musl 1.2's 64-bit mktime; tm is valid.
+    unsafe { __mktime64(tm) }
+}
+
+#[cfg(not(all(target_env = "musl", target_pointer_width = "32")))]
+#[allow(deprecated, clippy::unnecessary_cast)] // time_t is 64-bit here already
+unsafe fn mktime64(tm: &mut libc::tm) -> i64 {
+    tm.tm_wday = -1;
+    // SAFETY: tm is valid for the call.
+    unsafe { libc::mktime(tm) as i64 }
+}
+
 const DAYS: [&str; 7] = [
     "Sunday",
     "Monday",

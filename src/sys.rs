@@ -340,6 +340,11 @@ pub fn cwd() -> BorrowedFd<'static> {
     rustix::fs::CWD
 }
 
+/// Whether `fd` is [`cwd`] (`AT_FDCWD`, which is not a real descriptor).
+pub fn is_cwd(fd: BorrowedFd<'_>) -> bool {
+    fd.as_raw_fd() == rustix::fs::CWD.as_raw_fd()
+}
+
 /// A directory being read with `getdents64` into a fixed buffer.
 ///
 /// Invariants: `pos <= len <= DIRENT_BUF`; bytes `pos..len` of `buf` hold
@@ -504,6 +509,7 @@ pub fn errno_text(e: Errno) -> &'static str {
         Errno::CHILD => "No child processes",
         Errno::PIPE => "Broken pipe",
         Errno::TIMEDOUT => "Connection timed out",
+        Errno::NODATA => "No data available",
         _ => "Unknown error",
     }
 }
@@ -557,6 +563,199 @@ pub fn dir_is_empty_at(dir: BorrowedFd<'_>, name: &CStr, follow: bool) -> SysRes
         Some(Ok(_)) => Ok(false),
         Some(Err(e)) => Err(e),
     }
+}
+
+/// Writes all of `bytes` to `fd` (retrying on `EINTR` and short writes):
+/// the output streams of `stat` and `find`.
+pub fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> SysResult<()> {
+    while !bytes.is_empty() {
+        match rustix::io::write(fd, bytes) {
+            Ok(0) => return Err(Errno::IO),
+            Ok(n) => bytes = &bytes[n..],
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The value of environment variable `name` (NUL-terminated), straight
+/// from the C library's environment (std's accessor carries locking and
+/// copying chperms does not need: it is single-threaded).
+pub fn env_bytes(name: &CStr) -> Option<&'static [u8]> {
+    // SAFETY: getenv returns a pointer into the environment, valid for the
+    // life of the process as nothing here modifies the environment.
+    let p = unsafe { libc::getenv(name.as_ptr()) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: p points at a NUL-terminated string (see above).
+    Some(unsafe { CStr::from_ptr(p) }.to_bytes())
+}
+
+/// Standard output as a handle.
+pub fn stdout_fd() -> BorrowedFd<'static> {
+    rustix::stdio::stdout()
+}
+
+/// Standard error as a handle.
+pub fn stderr_fd() -> BorrowedFd<'static> {
+    rustix::stdio::stderr()
+}
+
+/// Whether standard input is a terminal (GNU find prints its warnings only
+/// then).
+pub fn stdin_is_tty() -> bool {
+    // SAFETY: isatty only inspects descriptor 0.
+    unsafe { libc::isatty(0) == 1 }
+}
+
+/// Reads one line from standard input byte by byte (so nothing after it is
+/// consumed), without its newline; `None` at end of input. For `find -ok`.
+pub fn read_stdin_line(max: usize) -> Option<Vec<u8>> {
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    loop {
+        match rustix::io::read(rustix::stdio::stdin(), &mut b) {
+            Ok(0) => return if line.is_empty() { None } else { Some(line) },
+            Ok(_) if b[0] == b'\n' => return Some(line),
+            Ok(_) => {
+                if line.len() < max {
+                    line.push(b[0]);
+                }
+            }
+            Err(Errno::INTR) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+/// A second handle on the same open directory or file (`find -execdir …
+/// +` keeps its directory for the batch it runs later).
+pub fn dup_fd(fd: BorrowedFd<'_>) -> SysResult<OwnedFd> {
+    rustix::io::fcntl_dupfd_cloexec(fd, 3)
+}
+
+/// Opens `/dev/null` for reading: the standard input `find -ok` gives the
+/// commands it runs (its own standard input holds the answers).
+pub fn open_dev_null() -> SysResult<OwnedFd> {
+    rustix::fs::open(
+        c"/dev/null",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Creates (or truncates) an operator-named output file, mode 0666 less the
+/// umask, as `find -fprint FILE` does (ambient authority: the operator chose
+/// the path).
+pub fn create_output_file(path: &CStr) -> SysResult<OwnedFd> {
+    rustix::fs::open(
+        path,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o666),
+    )
+}
+
+/// Removes `name` from the held directory `dir`: a directory with
+/// `AT_REMOVEDIR`, anything else without. Never follows a symlink (the link
+/// itself is removed) and never resolves more than this one name, so what is
+/// removed is always an entry of `dir` (`find -delete`).
+pub fn remove_at(dir: BorrowedFd<'_>, name: &CStr, is_dir: bool) -> SysResult<()> {
+    let flags = if is_dir {
+        AtFlags::REMOVEDIR
+    } else {
+        AtFlags::empty()
+    };
+    rustix::fs::unlinkat(dir, name, flags)
+}
+
+/// Which access `access_at` asks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    Execute,
+}
+
+/// Whether the real user may access `name` in `dir` (following a final
+/// symlink, as `access(2)` does): `find -readable/-writable/-executable`.
+/// The plain `faccessat` system call: the C library's wrapper carries an
+/// `AT_EACCESS` emulation (a helper process, 1.7 KB on MIPS) never used here.
+pub fn access_at(dir: BorrowedFd<'_>, name: &CStr, how: Access) -> bool {
+    let mode = match how {
+        Access::Read => libc::R_OK,
+        Access::Write => libc::W_OK,
+        Access::Execute => libc::X_OK,
+    };
+    // SAFETY: a plain syscall with a valid fd, a NUL-terminated name and an
+    // integer mode; the kernel reads nothing else.
+    unsafe { libc::syscall(libc::SYS_faccessat, dir.as_raw_fd(), name.as_ptr(), mode) == 0 }
+}
+
+/// The file system status `statfs` reports, in the units `stat -f` prints.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FsStat {
+    /// The file system's magic number (`f_type`).
+    pub kind: u64,
+    /// Optimal transfer block size (`f_bsize`).
+    pub bsize: u64,
+    /// Fundamental block size (`f_frsize`), the unit of the block counts.
+    pub frsize: u64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+    /// The two 32-bit words of `f_fsid`, as GNU stat joins them.
+    pub fsid: u64,
+    pub namelen: u64,
+}
+
+/// `statfs` of an operator-given path (ambient authority, read-only: `stat
+/// -f`); follows symlinks, as statfs always does.
+#[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+pub fn statfs_base(path: &CStr) -> SysResult<FsStat> {
+    let s = rustix::fs::statfs(path)?;
+    // f_fsid is two ints on every Linux ABI; its field is private in libc's
+    // definition, so it is read as the 8 bytes it is.
+    // SAFETY: both types are 8 bytes of plain integers.
+    let words: [u32; 2] = unsafe { std::mem::transmute_copy(&s.f_fsid) };
+    Ok(FsStat {
+        kind: s.f_type as u64,
+        bsize: s.f_bsize as u64,
+        frsize: s.f_frsize as u64,
+        blocks: s.f_blocks as u64,
+        bfree: s.f_bfree as u64,
+        bavail: s.f_bavail as u64,
+        files: s.f_files as u64,
+        ffree: s.f_ffree as u64,
+        fsid: (u64::from(words[0]) << 32) | u64::from(words[1]),
+        namelen: s.f_namelen as u64,
+    })
+}
+
+/// The value of extended attribute `attr` of `name` in `dir`, read through
+/// an `O_PATH` handle (`find -printf %Z`: `security.selinux`).
+pub fn xattr_at(dir: BorrowedFd<'_>, name: &CStr, attr: &CStr) -> SysResult<Vec<u8>> {
+    let fd = open_path_at(dir, name)?;
+    let mut buf = [0u8; 32];
+    let path = proc_fd_path(fd.as_raw_fd(), &mut buf);
+    let mut value = vec![0u8; 256];
+    // SAFETY: value is valid for its length; both strings NUL-terminated.
+    let n = unsafe {
+        libc::getxattr(
+            path.as_ptr(),
+            attr.as_ptr(),
+            value.as_mut_ptr().cast(),
+            value.len(),
+        )
+    };
+    if n < 0 {
+        return Err(last_errno());
+    }
+    value.truncate(n as usize);
+    Ok(value)
 }
 
 // ---- helpers for access/mkdir ----
@@ -623,6 +822,31 @@ pub fn read_prefix(path: &str, buf: &mut [u8]) -> SysResult<usize> {
         }
     }
     Ok(n)
+}
+
+/// Reads what is left of `fd` (a file, or standard input), up to `max`
+/// bytes; `Ok(None)` when it holds more.
+pub fn read_fd_max(fd: BorrowedFd<'_>, max: usize) -> SysResult<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match rustix::io::read(fd, &mut chunk) {
+            Ok(0) => return Ok(Some(buf)),
+            Ok(n) => {
+                if buf.len() + n > max {
+                    return Ok(None);
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Standard input as a handle.
+pub fn stdin_fd() -> BorrowedFd<'static> {
+    rustix::stdio::stdin()
 }
 
 /// Reads `path` whole, up to `max` bytes; `Ok(None)` when it holds more.

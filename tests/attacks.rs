@@ -99,6 +99,8 @@ fn execdir_refuses_a_path_that_lets_the_tree_supply_the_command() {
         let o = chperms()
             .args(["find", &vh, "-name", "f", "-execdir", "wc", "-c", "{}", ";"])
             .env("PATH", path)
+            // GNU's wording in the C locale (a UTF-8 one quotes with ‘’).
+            .env("LC_ALL", "C")
             .current_dir("/")
             .output()
             .expect("spawn");
@@ -442,4 +444,179 @@ fn a_rule_without_a_mode_never_makes_the_users_program_setuid_root() {
     // A second run has nothing left to do.
     let o = run(["check", "--policy", pol.to_str().expect("utf8")]);
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}
+
+// --- issue 13: `find -delete` run by root over a tree the vhost user writes ---
+//
+// The user swaps each directory of the tree for a symlink to a root-only
+// directory and back, as fast as it can, while root deletes the tree. A
+// find that resolved paths (or followed the link it finds where a directory
+// was) would delete root's files; chperms opens every directory through its
+// held parent with O_NOFOLLOW and unlinks names from held directories, so
+// the worst a swap achieves is an error for that one directory.
+
+/// `count` directories `d0..` of `files` files each under `dir`, the user's.
+fn deletable_tree(dir: &Path, count: usize, files: usize) {
+    let u = uid_of("chpv1");
+    let g = gid_of("chpv1");
+    std::fs::create_dir_all(dir).expect("mkdir");
+    set(dir, u, g, 0o755);
+    for i in 0..count {
+        let d = dir.join(format!("d{i}"));
+        std::fs::create_dir(&d).expect("mkdir");
+        for f in 0..files {
+            let p = d.join(format!("f{f}"));
+            std::fs::write(&p, b"x").expect("write");
+            set(&p, u, g, 0o644);
+        }
+        set(&d, u, g, 0o755);
+    }
+}
+
+#[test]
+fn delete_while_the_user_swaps_directories_for_links_deletes_nothing_outside() {
+    let s = Scene::new("delete-race");
+    let target = s.td.join("rootonly");
+    // Root's files carry the names the tree's files have (f0..f4): a
+    // deletion by path through a swapped-in link would hit them.
+    let names: Vec<String> = (0..60).map(|f| format!("f{f}")).collect();
+    for n in &names {
+        let p = target.join(n);
+        std::fs::write(&p, b"root's\n").expect("write");
+        set(&p, 0, 0, 0o600);
+    }
+    let tmp = s.vhost().join("web/tmp");
+    let mut errors_seen = 0;
+    const ROUNDS: usize = 16;
+    for round in 0..ROUNDS {
+        deletable_tree(&tmp, 8, 60);
+        // Each swap holds the link a few milliseconds: while root works
+        // inside the real directory (renamed away), its path leads to root's.
+        let script = format!(
+            "cd '{}' || exit 1; i=0; while :; do i=$(( (i + 1) % 8 )); \
+             mv d$i x$i 2>/dev/null && ln -s '{}' d$i 2>/dev/null; sleep 0.003; \
+             rm -f d$i 2>/dev/null; mv x$i d$i 2>/dev/null; done",
+            tmp.display(),
+            target.display()
+        );
+        let mut attacker = std::process::Command::new("setpriv")
+            .args([
+                "--reuid",
+                "chpv1",
+                "--regid",
+                "chpv1",
+                "--init-groups",
+                "--",
+                "sh",
+                "-c",
+                &script,
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("attacker");
+        // Let the swapping get going before root starts.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let tmp_s = tmp.to_string_lossy().into_owned();
+        let o = run(["find", &tmp_s, "-mindepth", "1", "-delete"]);
+        attacker.kill().expect("kill attacker");
+        attacker.wait().expect("reap attacker");
+        assert!(
+            code(&o) == 0 || code(&o) == 1,
+            "round {round}: {}",
+            stderr(&o)
+        );
+        if code(&o) == 1 {
+            errors_seen += 1;
+        }
+        for n in &names {
+            let p = target.join(n);
+            assert!(
+                p.exists(),
+                "round {round}: root's {} was deleted",
+                p.display()
+            );
+            assert_eq!(ugm(&p), (0, 0, 0o600));
+        }
+        s.secret_untouched();
+        // Whatever the race left (a directory mid-swap) goes before the next
+        // round; links in the tree are removed, never followed.
+        let o = run(["find", &tmp_s, "-mindepth", "1", "-delete"]);
+        assert!(code(&o) == 0 || code(&o) == 1, "{}", stderr(&o));
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    eprintln!("delete race: {errors_seen} of {ROUNDS} rounds met a swapped directory (reported, not followed)");
+}
+
+#[test]
+fn delete_with_follow_is_refused_since_gnu_deletes_through_links() {
+    let s = Scene::new("delete-follow");
+    let link = s.vhost().join("web/app/data/out");
+    s.as_user(&format!(
+        "ln -s '{}' web/app/data/out",
+        s.td.join("rootonly").display()
+    ));
+    let d = s
+        .vhost()
+        .join("web/app/data")
+        .to_string_lossy()
+        .into_owned();
+    for follow in [&["-L", &d][..], &[&d, "-follow"][..]] {
+        let mut args = vec!["find"];
+        args.extend_from_slice(follow);
+        args.push("-delete");
+        let o = chperms()
+            .args(&args)
+            .env("LC_ALL", "C")
+            .output()
+            .expect("spawn");
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("-delete with -L or -follow would delete outside the tree"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert!(
+        link.symlink_metadata().is_ok(),
+        "nothing may have been deleted"
+    );
+    s.secret_untouched();
+}
+
+#[test]
+fn okdir_refuses_a_path_that_lets_the_tree_supply_the_command() {
+    // Defect 5's check, for -okdir too (it runs in the entry's directory).
+    let s = Scene::new("okdir-path");
+    let marker = s.td.join("pwned");
+    s.as_user(&format!(
+        "printf '#!/bin/sh\\nid -u > {}\\n' > web/app/data/wc && chmod 755 web/app/data/wc",
+        marker.display()
+    ));
+    let vh = s.vhost().to_string_lossy().into_owned();
+    for path in [".:/usr/bin:/bin", "/usr/bin::/bin", "web/app/data:/bin"] {
+        // Root answers "y": without the check, the user's wc would run.
+        let mut child = chperms()
+            .args(["find", &vh, "-name", "f", "-okdir", "wc", "-c", "{}", ";"])
+            .env("PATH", path)
+            .env("LC_ALL", "C")
+            .current_dir("/")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        if let Some(mut answers) = child.stdin.take() {
+            use std::io::Write;
+            let _ = answers.write_all(b"y\ny\ny\n");
+        }
+        let o = child.wait_with_output().expect("wait");
+        assert_eq!(code(&o), 1, "PATH={path}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("insecure in combination with the -okdir action of find"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!marker.exists(), "PATH={path}: the user's ./wc ran as root");
+    }
 }

@@ -46,3 +46,60 @@ fn missing_file_message_and_status_match_gnu() {
         "stat: cannot statx '/nonexistent-chperms': No such file or directory\n"
     );
 }
+
+// --- issue 9, crashes 1 and 2 ---
+
+#[test]
+fn huge_precision_prints_what_gnu_prints_instead_of_wrapping() {
+    use std::io::Read;
+    // `1 + prec` wrapped: 'A%.18446744073709551606YZ' printed "A1Z". GNU
+    // caps the precision at INT_MAX: seconds, nine digits, 2147483638 zeros.
+    let mut child = common::chperms()
+        .args(["stat", "-c", "A%.18446744073709551606YZ", "/"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut n, mut head, mut tail) = (0u64, Vec::new(), Vec::new());
+    loop {
+        let k = out.read(&mut buf).expect("read");
+        if k == 0 {
+            break;
+        }
+        if head.len() < 40 {
+            head.extend_from_slice(&buf[..k.min(40 - head.len())]);
+        }
+        if k >= 8 {
+            tail = buf[k - 8..k].to_vec();
+        }
+        n += k as u64;
+    }
+    assert!(child.wait().expect("wait").success());
+    let secs = std::fs::metadata("/")
+        .map(|m| std::os::unix::fs::MetadataExt::mtime(&m))
+        .expect("stat /");
+    let prefix = format!("A{secs}.");
+    assert!(
+        head.starts_with(prefix.as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    assert_eq!(n, (prefix.len() + 9 + 2_147_483_638 + 2) as u64);
+    assert_eq!(tail, b"000000Z\n");
+}
+
+#[test]
+fn width_beyond_int_max_prints_nothing_for_the_directive_like_gnu() {
+    // "capacity overflow" / allocation failure, exit 134, before.
+    let o = common::run(["stat", "-c", "%99999999999999999999s", "/"]);
+    assert_eq!(
+        (common::code(&o), common::stdout(&o)),
+        (0, "\n".to_string())
+    );
+    let o = common::run(["stat", "-c", "<%77777777777w>%n", "/"]);
+    assert_eq!(
+        (common::code(&o), common::stdout(&o)),
+        (0, "<>/\n".to_string())
+    );
+}

@@ -17,7 +17,12 @@
 # Table format, one case per line:  NAME :: TAGS :: EXIT :: ARGS
 #   NAME  unique; its prefix (stat-/find-) picks the applet
 #   TAGS  words or '-': "bb" = BusyBox agrees with GNU here (use ONLY_TAG=bb
-#         when REF=busybox on a router), "sock" = needs the socket
+#         when REF=busybox on a router), "sock" = needs the socket,
+#         "utf8" = run in the C.UTF-8 locale instead of C,
+#         "scratch" = a fresh copy of a small tree is made at ./scratch before
+#         each run and listed after it (with the contents of scratch/out*),
+#         for -delete and -fprint; "answers" = stdin holds y/n answers
+#         (y n y n ...) for -ok; other cases get /dev/null on stdin
 #   EXIT  expected exit status (checked for both implementations)
 #   ARGS  shell words, evaluated with `eval` inside the tree (TZ=UTC, LC_ALL=C)
 # Lines starting with # and blank lines are ignored.
@@ -92,6 +97,40 @@ for e in f.txt empty exec.sh big three k1 sub/a.log sub/b.LOG sub/deep/x 'sp ace
 	touch -d "$old" "$e"
 done
 touch -d '2021-06-15 12:00:00' three
+# Names for locale-aware matching and quoting: UTF-8 letters whose case
+# folds (É/é, Ⱥ/ⱥ), control bytes, a newline, a backslash, a byte that is
+# not UTF-8.
+mkdir uni odd
+mk 'uni/Élan' 'e'
+mk 'uni/élan' 'e'
+mk 'uni/aaaaaⱥⱥⱥ' 'a'
+mk 'uni/ÉCOLE.txt' 'c'
+mk "$(printf 'odd/nl\nname')" 'n'
+mk 'odd/back\slash' 'b'
+mk "$(printf 'odd/tab\tname')" 't'
+mk "$(printf 'odd/ctl\001x')" 'c'
+mk "$(printf 'odd/hi\377')" 'h'
+chmod 0644 uni/* odd/*
+chmod 0755 uni odd
+touch -d "$old" uni/* odd/* uni odd
+# Start-point lists for -files0-from.
+printf 'sub\0f.txt\0' > list0
+printf 'sub\0\0empty\0' > list0e
+chmod 0644 list0 list0e
+touch -d "$old" list0 list0e
+# The template of ./scratch (tag "scratch"): files and directories to delete.
+tmpl=$work/tmpl
+mkdir -p "$tmpl/keep" "$tmpl/gone/deeper" "$tmpl/mixed/sub"
+printf 'k' > "$tmpl/keep/k.txt"
+printf 'g' > "$tmpl/gone/g.tmp"
+printf 'g' > "$tmpl/gone/deeper/d.tmp"
+printf 'm' > "$tmpl/mixed/a.tmp"
+printf 'm' > "$tmpl/mixed/b.log"
+printf 'm' > "$tmpl/mixed/sub/c.tmp"
+ln -s ../keep "$tmpl/mixed/link.tmp"
+chmod -R u=rwX,go=rX "$tmpl"
+touch -d "$old" "$tmpl"/*/* "$tmpl"/*/*/* "$tmpl"/* 2>/dev/null
+touch -h -d "$old" "$tmpl/mixed/link.tmp"
 for l in link dangling dirlink nested/a/b/up; do touch -h -d "$old" "$l" 2>/dev/null; done
 [ $have_sock = 1 ] && touch -d "$old" sock
 touch -d "$old" sub/deep sub emptydir sticky nested/a/b nested/a nested
@@ -100,6 +139,7 @@ ls -laR . > /dev/null 2>&1
 find . > /dev/null 2>&1
 
 norm() { sed -e 's/^chperms \(stat\|find\):/PROG:/' -e 's/^\(stat\|find\):/PROG:/' "$1"; }
+printf 'y\nn\ny\nn\ny\nn\ny\nn\ny\nn\ny\nn\n' > "$work/answers"
 
 pass=0 fail=0 skip=0
 for file in $files; do
@@ -117,8 +157,29 @@ for file in $files; do
 		fi
 		case " $tags " in *" sock "*) [ $have_sock = 1 ] || { skip=$((skip + 1)); continue; } ;; esac
 		o=$work/out
-		(eval "set -- $args"; $REF $app "$@" > "$o.r1" 2> "$o.r2"; echo $? > "$o.rc")
-		(eval "set -- $args"; $CHPERMS $app "$@" > "$o.c1" 2> "$o.c2"; echo $? > "$o.cc")
+		loc=C
+		case " $tags " in *" utf8 "*) loc=C.UTF-8 ;; esac
+		input=/dev/null
+		case " $tags " in *" answers "*) input=$work/answers ;; esac
+		scratch=0
+		case " $tags " in *" scratch "*) scratch=1 ;; esac
+		run_one() { # run_one PREFIX-COMMAND OUT-BASE
+			runner=$1 base=$2
+			[ $scratch = 1 ] && { rm -rf scratch; cp -a "$tmpl" scratch; }
+			(eval "set -- $args"; LC_ALL=$loc $runner $app "$@" > "$base.1" 2> "$base.2" < "$input"; echo $? > "$base.rc")
+			if [ $scratch = 1 ]; then
+				{
+					echo "--- scratch after the run:"
+					if [ -e scratch ]; then find scratch | LC_ALL=C sort; else echo "(scratch itself is gone)"; fi
+					for f in scratch/out*; do [ -f "$f" ] && { echo "--- $f:"; cat "$f"; }; done
+				} >> "$base.1"
+				rm -rf scratch
+			fi
+		}
+		run_one "$REF" "$o.r"
+		run_one "$CHPERMS" "$o.c"
+		mv "$o.r.1" "$o.r1"; mv "$o.r.2" "$o.r2"; mv "$o.r.rc" "$o.rc"
+		mv "$o.c.1" "$o.c1"; mv "$o.c.2" "$o.c2"; mv "$o.c.rc" "$o.cc"
 		rc=$(cat "$o.rc"); cc=$(cat "$o.cc")
 		norm "$o.r2" > "$o.r2n"; norm "$o.c2" > "$o.c2n"
 		if cmp -s "$o.r1" "$o.c1" && cmp -s "$o.r2n" "$o.c2n" && [ "$rc" = "$cc" ] && [ "$cc" = "$want" ]; then
