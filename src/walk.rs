@@ -18,8 +18,9 @@
 //!   change: the object examined is then the object changed.
 //! - Symlinks are never changed. A symlink or device where a rule without
 //!   `**` names a path is refused (exit 1); device nodes are never changed.
-//! - Another filesystem (`st_dev` differs from the base's) is neither
-//!   changed nor entered unless `cross_mounts` is set.
+//! - Another filesystem (`st_dev` differs from the base's, and the entry is
+//!   not on the base's own mount: see [`TreeFs::holds`] for overlayfs) is
+//!   neither changed nor entered unless `cross_mounts` is set.
 //! - When owner and mode both change, the mode is first narrowed to what both
 //!   the old and the new mode allow, then the owner changes, then the final
 //!   mode is set: never a moment more open than both. The result is read back
@@ -65,13 +66,51 @@ struct Walker<'a> {
     report: &'a mut Report,
     /// Display path of the entry being examined (base path + relative).
     path: Vec<u8>,
-    base_dev: u64,
+    fs: TreeFs,
     /// Fix mode: the last regular file examined needed a change, so the next
     /// one probably does too (a tree is usually all right or all wrong).
     predict_change: bool,
     /// Examining what an inotify event named ([`examine`]): a name that
     /// became a directory since is not an error (its own event walks it).
     after_event: bool,
+}
+
+/// The filesystem a tree lives on, as the walker recognises it: the base's
+/// device, and the mount the base was reached through (`None` before Linux
+/// 5.8, when the kernel does not say).
+#[derive(Clone, Copy, Debug, Default)]
+struct TreeFs {
+    dev: u64,
+    mnt: Option<u64>,
+}
+
+impl TreeFs {
+    /// The filesystem of the base `base` (whose metadata is `meta`).
+    fn of(base: BorrowedFd<'_>, meta: &Meta) -> TreeFs {
+        TreeFs {
+            dev: meta.dev,
+            mnt: sys::mount_of_at(base, c"").map(|m| m.mnt),
+        }
+    }
+
+    /// True when the entry `name` in `dir` (`dir` itself when `name` is
+    /// empty), examined as `meta`, is on the tree's filesystem. Its device
+    /// decides, with one exception: an entry on another device that is, in
+    /// one `statx`, the same object (device, inode) on the tree's own mount
+    /// belongs too. That is overlayfs — OpenWrt's root, containers, live
+    /// systems — whose files report the device of the layer holding them,
+    /// and a btrfs subvolume. A filesystem or a single file mounted inside
+    /// the tree is another mount and stays out.
+    fn holds(&self, meta: &Meta, dir: BorrowedFd<'_>, name: &CStr) -> bool {
+        if meta.dev == self.dev {
+            return true;
+        }
+        let Some(mnt) = self.mnt else {
+            return false;
+        };
+        sys::mount_of_at(dir, name)
+            .is_some_and(|m| m.mnt == mnt && m.dev == meta.dev && m.ino == meta.ino)
+    }
 }
 
 /// A handle to an entry: directories are opened for reading (and can be
@@ -124,7 +163,7 @@ pub fn walk_hooked(
             return;
         }
     };
-    w.base_dev = meta.dev;
+    w.fs = TreeFs::of(base.as_fd(), &meta);
     let mut states = [0 as State; MAX_RULES];
     let active = policy.initial_states(&mut states);
     w.report.summary.checked += 1;
@@ -149,13 +188,13 @@ pub fn walk_hooked(
 /// name the sweep would not enter; with every rule's state for its path.
 ///
 /// Invariant: `states`/`active` are the rules' states after stepping along
-/// the `depth` names entered from the base; `base_dev` is the base's device.
+/// the `depth` names entered from the base; `fs` is the base's filesystem.
 pub struct Place {
     fd: OwnedFd,
     meta: Meta,
     states: [State; MAX_RULES],
     active: u64,
-    base_dev: u64,
+    fs: TreeFs,
     depth: usize,
 }
 
@@ -167,12 +206,13 @@ impl Place {
         let meta = sys::fstat(&fd)?;
         let mut states = [0 as State; MAX_RULES];
         let active = policy.initial_states(&mut states);
+        let fs = TreeFs::of(fd.as_fd(), &meta);
         Ok(Place {
             fd,
             meta,
             states,
             active,
-            base_dev: meta.dev,
+            fs,
             depth: 0,
         })
     }
@@ -199,7 +239,7 @@ impl Place {
         let cname = CStr::from_bytes_with_nul(&c[..=name.len()]).map_err(|_| Errno::INVAL)?;
         let fd = sys::open_dir_at(self.fd.as_fd(), cname)?;
         let meta = sys::fstat(&fd)?;
-        if meta.dev != self.base_dev && !cross_mounts {
+        if !cross_mounts && !self.fs.holds(&meta, fd.as_fd(), c"") {
             return Err(Errno::XDEV);
         }
         let mut states = [0 as State; MAX_RULES];
@@ -209,7 +249,7 @@ impl Place {
             meta,
             states,
             active,
-            base_dev: self.base_dev,
+            fs: self.fs,
             depth: self.depth + 1,
         })
     }
@@ -257,7 +297,7 @@ pub fn examine(
     }
     c[..name.len()].copy_from_slice(name);
     let mut w = Walker::new(policy, opts, report, at_path);
-    w.base_dev = at.base_dev;
+    w.fs = at.fs;
     w.after_event = true;
     w.predict_change = named.new;
     let kind = if named.is_dir { Kind::Dir } else { Kind::File };
@@ -301,7 +341,7 @@ pub fn examine_entries(
     hook: &mut dyn DirHook,
 ) {
     let mut w = Walker::new(policy, opts, report, at_path);
-    w.base_dev = at.base_dev;
+    w.fs = at.fs;
     let level = Level {
         stream: DirStream::new(at.fd),
         path_len: w.path.len(),
@@ -321,7 +361,7 @@ pub fn examine_place(
     report: &mut Report,
 ) {
     let mut w = Walker::new(policy, opts, report, at_path);
-    w.base_dev = at.base_dev;
+    w.fs = at.fs;
     w.report.summary.checked += 1;
     let (exp, _) = policy.expect(&at.states, at.active, Kind::Dir);
     w.settle(Handle::Dir(at.fd()), &at.meta, &exp);
@@ -352,7 +392,7 @@ pub fn recreate(
     }
     let mut w = Walker::new(policy, opts, report, base_path);
     match sys::fstat(base) {
-        Ok(m) => w.base_dev = m.dev,
+        Ok(m) => w.fs = TreeFs::of(base, &m),
         Err(e) => return w.fail("cannot examine", e),
     }
     w.create_missing(base);
@@ -377,7 +417,7 @@ impl<'a> Walker<'a> {
             opts,
             report,
             path: p,
-            base_dev: 0,
+            fs: TreeFs::default(),
             predict_change: false,
             after_event: false,
         }
@@ -514,7 +554,7 @@ impl Walker<'_> {
                 return Visit::Done;
             }
         };
-        if meta.dev != self.base_dev && !self.opts.cross_mounts {
+        if !self.opts.cross_mounts && !self.fs.holds(&meta, fd.as_fd(), c"") {
             self.note_mount();
             return Visit::Done;
         }
@@ -581,7 +621,7 @@ impl Walker<'_> {
             }
             Kind::File | Kind::Socket | Kind::Fifo => {}
         }
-        if self.other_fs(&meta) {
+        if self.other_fs(&meta, dir, name) {
             return;
         }
         let (exp, _) = self.policy.expect(states, active, kind);
@@ -652,7 +692,7 @@ impl Walker<'_> {
             }
         };
         self.report.summary.checked += 1;
-        if self.other_fs(&meta) {
+        if self.other_fs(&meta, fd.as_fd(), c"") {
             return;
         }
         let (exp, _) = self.policy.expect(states, active, Kind::File);
@@ -667,11 +707,12 @@ impl Walker<'_> {
         self.settle(Handle::Path(fd.as_fd()), &meta, &exp);
     }
 
-    /// True (and noted) when a non-directory lives on another filesystem: a
-    /// single file bind-mounted into the tree is as foreign as a mounted
-    /// directory (SPEC §5.4).
-    fn other_fs(&mut self, meta: &Meta) -> bool {
-        if meta.dev != self.base_dev && !self.opts.cross_mounts {
+    /// True (and noted) when a non-directory (`name` in `dir`, or the handle
+    /// `dir` itself with an empty name) lives on another filesystem: a single
+    /// file bind-mounted into the tree is as foreign as a mounted directory
+    /// (SPEC §5.4).
+    fn other_fs(&mut self, meta: &Meta, dir: BorrowedFd<'_>, name: &CStr) -> bool {
+        if !self.opts.cross_mounts && !self.fs.holds(meta, dir, name) {
             self.note_mount();
             return true;
         }
@@ -1015,7 +1056,7 @@ impl Walker<'_> {
         if m.kind() != want_kind
             || m.perm() & !0o2000 != 0
             || m.uid != rustix::process::geteuid().as_raw()
-            || m.dev != self.base_dev
+            || !self.fs.holds(&m, fd.as_fd(), c"")
         {
             return Err(Errno::EXIST);
         }

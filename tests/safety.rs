@@ -432,6 +432,107 @@ fn tmpfs_mounted_inside_is_reported_not_entered_unless_cross_mounts() {
     let _ = Command::new("umount").arg(&mnt).status();
 }
 
+/// Mounts overlayfs at `merged` from `lower` (on the disk) and an upper layer
+/// on a tmpfs mounted at `rw`: layers on two other filesystems, as OpenWrt's
+/// root (squashfs + jffs2) or a container's. Same skip rule as tmpfs.
+fn mount_overlay(lower: &Path, rw: &Path, merged: &Path) -> bool {
+    if !mount_tmpfs(rw) {
+        return false;
+    }
+    std::fs::create_dir(rw.join("upper")).unwrap();
+    std::fs::create_dir(rw.join("work")).unwrap();
+    let opts = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lower.display(),
+        rw.join("upper").display(),
+        rw.join("work").display()
+    );
+    let o = Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o", &opts])
+        .arg(merged)
+        .output()
+        .expect("run mount");
+    if o.status.success() {
+        return true;
+    }
+    let why = String::from_utf8_lossy(&o.stderr).trim().to_string();
+    eprintln!("SKIPPED: cannot mount overlayfs here: {why}");
+    if std::env::var("CHPERMS_ALLOW_NO_MOUNT").as_deref() == Ok("1") {
+        return false;
+    }
+    panic!("cannot mount overlayfs here ({why}); set CHPERMS_ALLOW_NO_MOUNT=1 to skip knowingly");
+}
+
+#[test]
+fn a_tree_on_overlayfs_is_one_filesystem_but_a_file_mounted_inside_is_not() {
+    // Files on overlayfs report the device of their layer, directories the
+    // overlay's: chperms used to refuse every file there as "another
+    // filesystem" (every vhost on an OpenWrt root).
+    let vh = vhost("s-overlay");
+    let td = TempDir::new("s-overlay-fs");
+    let (rw, merged) = (td.join("rw"), td.join("merged"));
+    std::fs::create_dir(&rw).unwrap();
+    std::fs::create_dir(&merged).unwrap();
+    if !mount_overlay(vh.root.path(), &rw, &merged) {
+        return;
+    }
+    let v = merged.join(VH);
+    // One file copied up to the tmpfs layer, the others still on the disk.
+    std::fs::write(v.join("web/log/error.log"), "copied up\n").unwrap();
+    let out = outside("s-overlay-out");
+    let bound = v.join("web/app/public/bound.php");
+    std::fs::write(&bound, "").unwrap();
+    let ok = Command::new("mount")
+        .arg("--bind")
+        .arg(out.join("secret"))
+        .arg(&bound)
+        .status()
+        .expect("mount --bind")
+        .success();
+    assert!(ok, "mount --bind of a file failed");
+    let before = snapshot(out.path());
+
+    let mut a = os(&[VH, "--root"]);
+    a.push(merged.as_os_str().to_owned());
+    a.extend(os(&["--user", "chpv1", "--format", "json"]));
+    let r = run_bounded(&a, 30);
+    let lines = r.json();
+    // (TempDir's drop unmounts whatever an assertion leaves mounted.)
+    let _ = Command::new("umount").arg(&bound).status();
+    assert_eq!(
+        snapshot(out.path()),
+        before,
+        "the bind-mounted file changed"
+    );
+    let mounts: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.s("message").contains("another filesystem"))
+        .map(|l| l.s("path"))
+        .collect();
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    if std::env::var_os("CHPERMS_RUNNER").is_some_and(|r| !r.is_empty()) {
+        // qemu-user 7.2 does not pass statx's mount id on: chperms keeps to
+        // st_dev there and refuses the overlay's files too — the safe side.
+        // Straight to stderr (not captured by the test harness): it must
+        // show in CI's log.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"NOT RUN under an emulator: overlayfs files cannot be told from mounts \
+              without statx's mount id; checked instead that nothing outside changed \
+              and the bind-mounted file was reported\n",
+        );
+        assert!(mounts.contains(&bound.to_str().unwrap()), "{lines:?}");
+        return;
+    }
+    assert_eq!(mounts, [bound.to_str().unwrap()], "{lines:?}");
+    // Lower-layer files, the copied-up one and the directories: all fixed.
+    assert_eq!(ugm(&v.join("web/app/public/index.php")), (1101, 33, 0o640));
+    assert_eq!(ugm(&v.join("web/log/error.log")), (1101, 33, 0o660));
+    assert_eq!(ugm(&v.join("web/app/public")), (1101, 33, 0o2750));
+    let _ = Command::new("umount").arg(&merged).status();
+    let _ = Command::new("umount").arg(&rw).status();
+}
+
 /// The attacker: runs as chpv1 and swaps `name` between the real entry and
 /// prepared alternatives with rename(2) until `stop` exists; prints the
 /// number of completed swap cycles.
