@@ -102,10 +102,14 @@ impl SyslogListener {
                 self.sock = None;
                 if !self.said {
                     self.said = true;
-                    eprintln!(
-                        "chperms: --syslog: {}: {} (messages are dropped until it can be reached)",
-                        self.path,
-                        crate::sys::io_text(&e)
+                    crate::fmt_quote::err_line(
+                        b"chperms: --syslog: ",
+                        &[
+                            self.path.as_bytes(),
+                            b": ",
+                            crate::sys::io_text(&e).as_bytes(),
+                            b" (messages are dropped until it can be reached)",
+                        ],
                     );
                 }
             }
