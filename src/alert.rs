@@ -359,7 +359,7 @@ pub fn check_command(cmd: &str) -> Result<(), String> {
     let found = if program.contains('/') {
         crate::sys::is_executable_file(program)
     } else {
-        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/bin:/usr/bin".into());
+        let path = crate::sys::env_str(c"PATH").unwrap_or("/usr/local/bin:/bin:/usr/bin");
         path.split(':')
             .filter(|d| !d.is_empty())
             .any(|d| crate::sys::is_executable_file(&[d, "/", program].concat()))

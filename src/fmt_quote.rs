@@ -94,11 +94,26 @@ pub fn put(out: &mut Vec<u8>, parts: &[&[u8]]) {
 /// Writes `prefix` and the concatenated `parts` as one line on stderr; a
 /// write error is ignored, as for the report's diagnostics.
 pub fn err_line(prefix: &[u8], parts: &[&[u8]]) {
-    use std::io::Write;
     let mut v = prefix.to_vec();
     put(&mut v, parts);
     v.push(b'\n');
-    let _ = std::io::stderr().write_all(&v);
+    to_stderr(&v);
+}
+
+/// Writes `text` to stdout in one piece and returns the exit status for it:
+/// 0, or 1 when stdout would not take it (help and version text, `policy
+/// show`, and other whole outputs printed just before exiting).
+pub fn print_text(text: &[u8]) -> i32 {
+    match sys::write_all(sys::stdout_fd(), text) {
+        Ok(()) => 0,
+        Err(_) => 1,
+    }
+}
+
+/// Writes `bytes` to stderr in one piece, unbuffered (as std's stderr is);
+/// a write error is ignored: there is nowhere left to report it.
+pub fn to_stderr(bytes: &[u8]) {
+    let _ = sys::write_all(sys::stderr_fd(), bytes);
 }
 
 /// printf-style flags of one directive.

@@ -9,6 +9,7 @@
 //! place that installs chperms's own allocator.
 
 use chperms::applet;
+use chperms::fmt_quote::{err_line, print_text};
 use std::ffi::OsString;
 
 /// chperms's allocator ([`chperms::heap`]); library users keep the system's.
@@ -58,9 +59,9 @@ fn run(argv: &[OsString]) -> i32 {
         match a.to_str() {
             Some(s) => strs.push(s),
             None => {
-                eprintln!(
-                    "chperms: argument is not valid UTF-8: {}",
-                    a.to_string_lossy()
+                err_line(
+                    b"chperms: argument is not valid UTF-8: ",
+                    &[a.to_string_lossy().as_bytes()],
                 );
                 return 1;
             }
@@ -81,7 +82,7 @@ fn run(argv: &[OsString]) -> i32 {
     let (cmd, args) = match rest.first() {
         Some(c) => (*c, &rest[1..]),
         None => {
-            eprint!("{USAGE}");
+            chperms::fmt_quote::to_stderr(USAGE.as_bytes());
             return 1;
         }
     };
@@ -94,13 +95,9 @@ fn run(argv: &[OsString]) -> i32 {
         "stat" => applet::stat::main(args),
         "find" => applet::find::main(args),
         "policy" => applet::policy::main(args),
-        "help" | "--help" | "-h" => {
-            print!("{USAGE}");
-            0
-        }
+        "help" | "--help" | "-h" => print_text(USAGE.as_bytes()),
         "--version" | "version" => {
-            println!("chperms {}", env!("CARGO_PKG_VERSION"));
-            0
+            print_text(concat!("chperms ", env!("CARGO_PKG_VERSION"), "\n").as_bytes())
         }
         _ => applet::apply::main("apply", rest),
     }

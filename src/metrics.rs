@@ -43,7 +43,6 @@ use crate::sys;
 use rustix::fd::{AsFd, OwnedFd};
 use std::cell::Cell;
 use std::ffi::CString;
-use std::io::{BufWriter, Write};
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -304,7 +303,7 @@ fn replace(sink: &Sink, trees: &[TreeStats], watching: bool) -> sys::SysResult<(
 /// nothing could read it half-written) and writes the text into it.
 fn fill(fd: OwnedFd, trees: &[TreeStats], watching: bool) -> sys::SysResult<()> {
     sys::chmod_fd(&fd, 0o644)?;
-    let mut out = BufWriter::new(std::fs::File::from(fd));
+    // `text` is the buffer: written out every 4 KiB and at the end.
     let mut text = Vec::with_capacity(256);
     let families = if watching {
         FAMILIES.len()
@@ -353,13 +352,12 @@ fn fill(fd: OwnedFd, trees: &[TreeStats], watching: bool) -> sys::SysResult<()> 
             }
             text.push(b'\n');
             if text.len() >= 4096 {
-                out.write_all(&text).map_err(io_errno)?;
+                sys::write_all(fd.as_fd(), &text)?;
                 text.clear();
             }
         }
     }
-    out.write_all(&text).map_err(io_errno)?;
-    out.flush().map_err(io_errno)
+    sys::write_all(fd.as_fd(), &text)
 }
 
 /// (name, type, help) of each metric family, in the order written; the two
@@ -410,10 +408,6 @@ fn push_fixed(out: &mut Vec<u8>, v: u64, decimals: u32) {
     push_num(out, (v / unit) as i64, 0, b' ');
     out.push(b'.');
     push_num(out, (v % unit) as i64, decimals as usize, b'0');
-}
-
-fn io_errno(e: std::io::Error) -> sys::Errno {
-    sys::Errno::from_io_error(&e).unwrap_or(sys::Errno::IO)
 }
 
 /// Counts drift findings by kind, then asks the report's own gate.

@@ -5,10 +5,12 @@
 //! `--log`, hands them to syslog and to an optional listener (the monitor's
 //! alerting), and keeps the [`Summary`] whose counts decide the exit status.
 
+use crate::budget::OUTPUT_CHUNK;
 use crate::fmt_time::push_num;
+use crate::sys;
 use crate::users::NameCache;
+use rustix::fd::{AsFd, BorrowedFd};
 use std::fs::File;
-use std::io::{self, BufWriter, Stdout, Write};
 
 /// What a finding is about (the JSON `kind`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -162,8 +164,8 @@ pub trait Gate {
 pub struct Report {
     format: Format,
     quiet: bool,
-    out: BufWriter<Stdout>,
-    log: Option<BufWriter<File>>,
+    out: Stream<BorrowedFd<'static>>,
+    log: Option<Stream<File>>,
     /// Extra consumers of findings (syslog, the monitor's alerts).
     pub listeners: Vec<Box<dyn Listener>>,
     /// An optional filter in front of everything else.
@@ -181,7 +183,7 @@ impl Report {
         Report {
             format,
             quiet,
-            out: BufWriter::new(io::stdout()),
+            out: Stream::new(sys::stdout_fd()),
             log: None,
             listeners: Vec::new(),
             gate: None,
@@ -194,7 +196,7 @@ impl Report {
     /// Also append every finding to `path` (created mode 0640 if missing).
     pub fn open_log(&mut self, path: &str) -> crate::sys::SysResult<()> {
         let f = crate::sys::open_log(path)?;
-        self.log = Some(BufWriter::new(f));
+        self.log = Some(Stream::new(f));
         Ok(())
     }
 
@@ -221,21 +223,20 @@ impl Report {
             for f in findings.iter().filter(|_| is_error || !self.quiet) {
                 let mut j = Vec::with_capacity(160);
                 json_finding(&mut j, f);
-                let _ = self.out.write_all(&j);
+                self.out.write(&j);
             }
         } else if is_error {
-            let _ = self.out.flush();
-            let mut err = io::stderr().lock();
-            let _ = err.write_all(b"chperms: ");
-            let _ = err.write_all(&self.line);
+            self.out.flush();
+            // One write, as the line is one message (text_line ends it).
+            crate::fmt_quote::to_stderr(&[b"chperms: ".as_slice(), &self.line].concat());
         } else if !self.quiet {
-            let _ = self.out.write_all(&self.line);
+            self.out.write(&self.line);
         }
         if let Some(log) = self.log.as_mut() {
             let mut stamp = [0u8; 20];
-            let _ = log.write_all(utc_stamp(now_secs(), &mut stamp));
-            let _ = log.write_all(b" ");
-            let _ = log.write_all(&self.line);
+            log.write(utc_stamp(now_secs(), &mut stamp));
+            log.write(b" ");
+            log.write(&self.line);
         }
         for l in self.listeners.iter_mut() {
             for f in findings {
@@ -300,16 +301,55 @@ impl Report {
                 self.line.push(b'\n');
             }
         }
-        let _ = self.out.write_all(&self.line);
+        self.out.write(&self.line);
         self.flush();
     }
 
     /// Flushes stdout and the log.
     pub fn flush(&mut self) {
-        let _ = self.out.flush();
+        self.out.flush();
         if let Some(l) = self.log.as_mut() {
-            let _ = l.flush();
+            l.flush();
         }
+    }
+}
+
+/// Report output bound for one descriptor (stdout, the `--log` file),
+/// written in chunks of up to [`OUTPUT_CHUNK`] bytes straight through
+/// [`sys::write_all`]. A write error is ignored and the next write tries
+/// again: a monitor keeps going when its log reader went away. Pending bytes
+/// are written when the stream is dropped (a log replaced at SIGHUP).
+struct Stream<Fd: AsFd> {
+    fd: Fd,
+    buf: Vec<u8>,
+}
+
+impl<Fd: AsFd> Stream<Fd> {
+    fn new(fd: Fd) -> Stream<Fd> {
+        Stream {
+            fd,
+            buf: Vec::new(),
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= OUTPUT_CHUNK {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            let _ = sys::write_all(self.fd.as_fd(), &self.buf);
+            self.buf.clear();
+        }
+    }
+}
+
+impl<Fd: AsFd> Drop for Stream<Fd> {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 

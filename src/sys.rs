@@ -626,6 +626,12 @@ pub fn env_bytes(name: &CStr) -> Option<&'static [u8]> {
     Some(unsafe { CStr::from_ptr(p) }.to_bytes())
 }
 
+/// [`env_bytes`] as text: `None` when unset or not valid UTF-8 (where
+/// `std::env::var` would fail too), without pulling in std's accessor.
+pub fn env_str(name: &CStr) -> Option<&'static str> {
+    env_bytes(name).and_then(|v| std::str::from_utf8(v).ok())
+}
+
 /// Standard output as a handle.
 pub fn stdout_fd() -> BorrowedFd<'static> {
     rustix::stdio::stdout()

@@ -60,8 +60,15 @@ pub struct SyslogListener {
 /// returns one: a syslogd that starts later (OpenWrt's logd at boot) is
 /// reached on the first message after it appears.
 pub fn listener() -> Option<Box<dyn Listener>> {
-    let path = std::env::var("CHPERMS_SYSLOG_SOCKET").unwrap_or_else(|_| "/dev/log".into());
+    let path = socket_path();
     Some(Box::new(SyslogListener::new(path)))
+}
+
+/// Where syslog listens: `$CHPERMS_SYSLOG_SOCKET` (tests) or `/dev/log`.
+fn socket_path() -> String {
+    crate::sys::env_str(c"CHPERMS_SYSLOG_SOCKET")
+        .unwrap_or("/dev/log")
+        .to_string()
 }
 
 impl SyslogListener {
@@ -95,10 +102,14 @@ impl SyslogListener {
                 self.sock = None;
                 if !self.said {
                     self.said = true;
-                    eprintln!(
-                        "chperms: --syslog: {}: {} (messages are dropped until it can be reached)",
-                        self.path,
-                        crate::sys::io_text(&e)
+                    crate::fmt_quote::err_line(
+                        b"chperms: --syslog: ",
+                        &[
+                            self.path.as_bytes(),
+                            b": ",
+                            crate::sys::io_text(&e).as_bytes(),
+                            b" (messages are dropped until it can be reached)",
+                        ],
                     );
                 }
             }
@@ -161,7 +172,7 @@ thread_local! {
 
 /// With `--syslog`: from now on [`say`] also sends to syslog.
 pub fn enable_status() {
-    let path = std::env::var("CHPERMS_SYSLOG_SOCKET").unwrap_or_else(|_| "/dev/log".into());
+    let path = socket_path();
     STATUS.with(|s| *s.borrow_mut() = Some(SyslogListener::new(path)));
 }
 

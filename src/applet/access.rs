@@ -35,7 +35,6 @@ use crate::users::{self, NameCache};
 use crate::{model, policy};
 use argh::FromArgs;
 use rustix::fd::{AsFd, OwnedFd};
-use std::io::Write;
 
 #[derive(FromArgs)]
 /// Explain whether USER can reach and read (or write) each PATH: one line per
@@ -193,7 +192,7 @@ pub fn main(args: &[&str]) -> i32 {
             (1, _) | (_, 1) => 1,
             (a, b) => a.max(b),
         };
-        if std::io::stdout().write_all(&cx.out).is_err() {
+        if sys::write_all(sys::stdout_fd(), &cx.out).is_err() {
             return 1;
         }
         cx.out.clear();

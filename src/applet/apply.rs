@@ -13,6 +13,7 @@
 //! [`TreeOpts`], [`Target`], [`resolve`], [`sweep`], [`open_report`].
 
 use crate::budget::MAX_VHOSTS;
+use crate::fmt_quote::err_line;
 use crate::metrics::Metrics;
 use crate::model::NETSERVA_JSON;
 use crate::output::{Format, Level, Report};
@@ -176,7 +177,10 @@ pub fn main(cmd: &str, args: &[&str]) -> i32 {
     };
     let fix = if cmd == "check" { a.fix } else { !a.dry_run };
     if cmd == "check" && a.dry_run {
-        eprintln!("chperms check: --dry-run is implied (check changes nothing without --fix)");
+        err_line(
+            b"chperms check: --dry-run is implied (check changes nothing without --fix)",
+            &[],
+        );
     }
     if a.syslog {
         crate::syslog::enable_status();
@@ -217,7 +221,7 @@ pub fn main(cmd: &str, args: &[&str]) -> i32 {
 /// An error that stops apply/check before any tree is touched: on stderr
 /// and, with `--syslog`, once in syslog (a cron job's stderr may go nowhere).
 fn fatal(msg: &str) -> i32 {
-    eprintln!("chperms: {msg}");
+    err_line(b"chperms: ", &[msg.as_bytes()]);
     crate::syslog::say(Level::Err, msg);
     1
 }
@@ -353,7 +357,7 @@ pub fn resolve(opts: &TreeOpts) -> Result<Vec<Target>, String> {
                 }
                 let names = list_vhosts(root_fd, root)?;
                 if names.is_empty() {
-                    eprintln!("chperms: no vhosts under {root} (--all takes directories whose name contains a dot and does not start with one)");
+                    err_line(b"chperms: no vhosts under ", &[root.as_bytes(), b" (--all takes directories whose name contains a dot and does not start with one)"]);
                 }
                 names
             } else if opts.vhosts.is_empty() {

@@ -45,7 +45,6 @@ use crate::users::{self, NameCache};
 use argh::FromArgs;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::ffi::CStr;
-use std::io::Write;
 
 #[derive(FromArgs)]
 /// Create directories (and, with -p, their missing parents) with the given
@@ -221,7 +220,8 @@ pub fn main(args: &[&str]) -> i32 {
 /// Prints `chperms mkdir: ` and `parts` as one line on stderr (one call
 /// site of the formatting machinery for every message; unused parts are "").
 fn complain(parts: &[&str; 3]) {
-    eprintln!("chperms mkdir: {}{}{}", parts[0], parts[1], parts[2]);
+    let [a, b, c] = parts.map(str::as_bytes);
+    crate::fmt_quote::err_line(b"chperms mkdir: ", &[a, b, c]);
 }
 
 /// Resolves owner, group and mode before anything is touched: an unknown
@@ -552,7 +552,7 @@ fn emit(json: bool, mut out: Vec<u8>) {
     if !json {
         out.push(b'\n');
     }
-    let _ = std::io::stdout().write_all(&out);
+    let _ = sys::write_all(sys::stdout_fd(), &out);
 }
 
 #[cfg(test)]

@@ -14,16 +14,24 @@ pub mod watch;
 pub fn argh_exit(cmd: &str, e: argh::EarlyExit) -> i32 {
     match e.status {
         Ok(()) => {
-            print!("{}", e.output);
-            if !e.output.ends_with('\n') {
-                println!();
+            let mut help = e.output;
+            if !help.ends_with('\n') {
+                help.push('\n');
             }
-            0
+            crate::fmt_quote::print_text(help.as_bytes())
         }
         Err(()) => {
-            eprintln!(
-                "chperms {cmd}: {} (see 'chperms {cmd} --help')",
-                e.output.trim_end()
+            let cmd = cmd.as_bytes();
+            crate::fmt_quote::err_line(
+                b"chperms ",
+                &[
+                    cmd,
+                    b": ",
+                    e.output.trim_end().as_bytes(),
+                    b" (see 'chperms ",
+                    cmd,
+                    b" --help')",
+                ],
             );
             1
         }

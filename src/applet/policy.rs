@@ -10,6 +10,7 @@
 //! index reported as `"rule"` in `check --format json` findings.
 
 use super::apply::{resolve, TreeOpts};
+use crate::fmt_quote::err_line;
 use crate::model::NETSERVA_JSON;
 use crate::policy;
 use argh::FromArgs;
@@ -60,7 +61,10 @@ pub fn main(args: &[&str]) -> i32 {
         "show" => true,
         "check" => false,
         other => {
-            eprintln!("chperms policy: unknown action '{other}': expected show or check");
+            err_line(
+                b"chperms policy: unknown action '",
+                &[other.as_bytes(), b"': expected show or check"],
+            );
             return 1;
         }
     };
@@ -87,12 +91,9 @@ pub fn main(args: &[&str]) -> i32 {
         per_vhost(&opts, source, show, &mut out)
     };
     match done {
-        Ok(()) => {
-            print!("{out}");
-            0
-        }
+        Ok(()) => crate::fmt_quote::print_text(out.as_bytes()),
         Err(m) => {
-            eprintln!("chperms: {m}");
+            err_line(b"chperms: ", &[m.as_bytes()]);
             1
         }
     }

@@ -134,8 +134,7 @@ fn leading_options(args: &[&str]) -> Leading {
                 };
                 // Debug flags are accepted and ignored (no diagnostics).
                 if flags.split(',').any(|f| f == "help") {
-                    print!("{DEBUG_HELP}");
-                    return Leading::Exit(0);
+                    return Leading::Exit(crate::fmt_quote::print_text(DEBUG_HELP.as_bytes()));
                 }
             }
             a if a.starts_with("-O") => {
@@ -184,12 +183,10 @@ pub fn main(args: &[&str]) -> i32 {
     let prog = match parse::parse(&args[end..], ctx, &mut out) {
         Ok(p) => p,
         Err(Stop::Info(Info::Help)) => {
-            print!("{HELP}");
-            return 0;
+            return crate::fmt_quote::print_text(HELP.as_bytes());
         }
         Err(Stop::Info(Info::Version)) => {
-            print!("{VERSION}");
-            return 0;
+            return crate::fmt_quote::print_text(VERSION.as_bytes());
         }
         Err(Stop::Bad(_)) => return 1,
     };

@@ -166,12 +166,11 @@ pub fn main(args: &[&str]) -> i32 {
                 0 => follow = true,
                 3 => terse = true,
                 4 => {
-                    print!("{HELP}");
-                    return 0;
+                    return crate::fmt_quote::print_text(HELP.as_bytes());
                 }
                 7 => {
-                    print!(concat!("stat (chperms) ", env!("CARGO_PKG_VERSION"), "\n"));
-                    return 0;
+                    let version = concat!("stat (chperms) ", env!("CARGO_PKG_VERSION"), "\n");
+                    return crate::fmt_quote::print_text(version.as_bytes());
                 }
                 _ => file_system = true,
             }

@@ -154,10 +154,14 @@ pub fn main(args: &[&str]) -> i32 {
     }
     if check_config {
         return match check_configuration(&opts, a.fix, a.interval, a.alert_cmd) {
-            Ok(summary) => {
-                println!("chperms watch: configuration OK: {summary}");
-                0
-            }
+            Ok(summary) => crate::fmt_quote::print_text(
+                &[
+                    b"chperms watch: configuration OK: ",
+                    summary.as_bytes(),
+                    b"\n",
+                ]
+                .concat(),
+            ),
             Err(msg) => {
                 warn(Level::Err, format_args!("{msg}"));
                 1
@@ -221,7 +225,7 @@ pub fn warn(level: Level, args: std::fmt::Arguments<'_>) {
 /// no formatting machinery at each call site, which costs bytes on MIPS.
 pub fn say(level: Level, parts: &[&str]) {
     let text = parts.concat();
-    eprintln!("chperms watch: {text}");
+    crate::fmt_quote::err_line(b"chperms watch: ", &[text.as_bytes()]);
     crate::syslog::say(level, &text);
 }
 
