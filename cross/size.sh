@@ -7,11 +7,12 @@
 #      functions/data, from the unstripped twin kept by cross/build.sh in
 #      target/cross/<target>/release/chperms (nm -S --size-sort, demangled).
 # Fails when dist/mipsel-unknown-linux-musl/chperms is over SIZE_BUDGET_KIB
-# (default 288 KiB; the aim is 160 KiB). Run `make cross` first.
+# (default 344 KiB: see cross/README.md for why; the aim is 160 KiB). Run
+# `make cross` first.
 set -eu
 . "$(dirname "$0")/env.sh"
 
-BUDGET_KIB=${SIZE_BUDGET_KIB:-288}
+BUDGET_KIB=${SIZE_BUDGET_KIB:-344}
 AIM_KIB=160
 BUDGET_TARGET=mipsel-unknown-linux-musl
 TOP=${SIZE_TOP:-25}

@@ -14,7 +14,7 @@
 # CROSS_TEST_HANG_SECS (a test binary silent that long is stopped, tried once more),
 # CROSS_TEST_BIN=cargo (spawn the debug binary, not dist/), CROSS_PANIC=abort
 # (debug build with panic messages), CROSS_PIE=1 (static-pie on MIPS too),
-# SIZE_BUDGET_KIB (default 288),
+# SIZE_BUDGET_KIB (default 344),
 # CROSS_DIST (default dist), CROSS_TARGET_DIR (default target/cross).
 
 CROSS_SH ?= sh
