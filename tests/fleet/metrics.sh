@@ -57,22 +57,34 @@ wait_for() { # wait_for SECONDS COMMAND...
     while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
     return 1
 }
-sweeps_a() { sed -n 's/^chperms_watch_sweeps_total{tree="[^"]*\/a.org"} //p' "$W/watch.prom" 2>/dev/null; }
-has_sweeps() { test -n "$(sweeps_a)"; }
-more_sweeps() { test "$(sweeps_a)" -gt "$before"; }
+count_a() { # count_a METRIC: its value for a.org in the watcher's file
+    sed -n 's/^chperms_watch_'"$1"'_total{tree="[^"]*\/a.org"} //p' "$W/watch.prom" 2>/dev/null
+}
+has_sweeps() { test -n "$(count_a sweeps)"; }
+more_events() { test "$(count_a events)" -gt "$events_before"; }
+index_mode() { stat -c %a "$W/srv/a.org/web/app/public/index.php"; }
 if wait_for 15 has_sweeps; then
     pass "watch writes metrics after its first sweep"
 else
     fail "watch metrics" "no file: $(cat "$W/watch.out")"
 fi
 sleep 2 # the first sweep's own repairs are events too: let them settle
-before=$(sweeps_a); before=${before:-0}
+events_before=$(count_a events); events_before=${events_before:-0}
+sweeps_before=$(count_a sweeps)
+mode_before=$(index_mode)
 chmod 666 "$W/srv/a.org/web/app/public/index.php"
-if wait_for 15 more_sweeps; then
-    pass "watch rewrites metrics after an event batch"
+# An event batch is repaired on its own (no full sweep): the events counter
+# grows, the sweeps counter stays where the first sweep left it.
+if wait_for 15 more_events; then
+    pass "watch rewrites metrics after an event batch (events $events_before -> $(count_a events))"
 else
-    fail "watch event batch" "sweeps stayed at $before"
+    fail "watch event batch" "events stayed at $events_before: $(cat "$W/watch.prom")"
 fi
+[ "$(index_mode)" = "$mode_before" ] && pass "the event batch repaired index.php ($mode_before)" ||
+    fail "event repair" "index.php is $(index_mode), was $mode_before"
+[ "$(count_a sweeps)" = "$sweeps_before" ] &&
+    pass "an event batch is not a sweep (sweeps stay at $sweeps_before)" ||
+    fail "sweeps after an event batch" "$sweeps_before -> $(count_a sweeps)"
 check "promtool check metrics: watch (with its counters)" promtool_ok "$W/watch.prom"
 check "prometheus_client parses watch's file" "$PY" -c '
 import sys
