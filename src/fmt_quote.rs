@@ -46,33 +46,45 @@ pub fn shell_quote(out: &mut Vec<u8>, s: &[u8]) {
                 inq = false;
             }
             out.extend_from_slice(b"$'");
-            let e = match c {
-                7 => b'a',
-                8 => b'b',
-                9 => b't',
-                10 => b'n',
-                11 => b'v',
-                12 => b'f',
-                13 => b'r',
-                _ => 0,
-            };
-            if e != 0 {
-                out.push(b'\\');
-                out.push(e);
-            } else {
-                // Three octal digits, as C's `\\%03o`.
-                out.extend_from_slice(&[
-                    b'\\',
-                    b'0' + (c >> 6),
-                    b'0' + ((c >> 3) & 7),
-                    b'0' + (c & 7),
-                ]);
-            }
+            c_escape(out, c, b"");
             out.push(b'\'');
         }
     }
     if inq {
         out.push(b'\'');
+    }
+}
+
+/// Appends byte `c` as C writes it in a string literal, the escaping GNU's
+/// quoting shares (`stat %N`'s `$'…'`, find's `-ls` names and its quoted
+/// message names): a letter escape (`\n`, `\t`, …) for the controls that
+/// have one, a backslash before each byte of `backslashed` (the printable
+/// bytes the caller's quoting gives a meaning: `\\`, `\'`, `\ `), other
+/// printable ASCII as it is, and three octal digits (`\303`, C's `\\%03o`)
+/// for the rest.
+pub fn c_escape(out: &mut Vec<u8>, c: u8, backslashed: &[u8]) {
+    let letter = match c {
+        7 => b'a',
+        8 => b'b',
+        9 => b't',
+        10 => b'n',
+        11 => b'v',
+        12 => b'f',
+        13 => b'r',
+        _ if backslashed.contains(&c) => c,
+        _ => 0,
+    };
+    if letter != 0 {
+        out.extend_from_slice(&[b'\\', letter]);
+    } else if (0x20..0x7f).contains(&c) {
+        out.push(c);
+    } else {
+        out.extend_from_slice(&[
+            b'\\',
+            b'0' + (c >> 6),
+            b'0' + ((c >> 3) & 7),
+            b'0' + (c & 7),
+        ]);
     }
 }
 
@@ -473,6 +485,23 @@ mod tests {
         assert_eq!(escape(b"x4g", true), Some((4, 2)));
         assert_eq!(escape(b"xg", true), None);
         assert_eq!(escape(b"x41", false), None);
+    }
+
+    #[test]
+    fn c_escapes_letters_octal_and_the_callers_bytes() {
+        let esc = |bytes: &[u8], backslashed: &[u8]| {
+            let mut out = Vec::new();
+            for &c in bytes {
+                c_escape(&mut out, c, backslashed);
+            }
+            out
+        };
+        assert_eq!(
+            esc(b"a b\n\x07\r\x00\x7f\xc3", b""),
+            b"a b\\n\\a\\r\\000\\177\\303"
+        );
+        assert_eq!(esc(b"a b\\'", b"\\ "), b"a\\ b\\\\'");
+        assert_eq!(esc(b"it's\\", b"\\'"), b"it\\'s\\\\");
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! Map: [`sys`] owns every filesystem syscall, [`resolve`] opens
 //! operator-given paths without trusting user-placed symlinks, [`budget`]
 //! holds every fixed limit, [`users`] reads `/etc/passwd` and `/etc/group`,
-//! [`policy`] parses and validates policy files, [`model`] is the built-in
-//! NetServa policy, [`walk`] applies a policy to a tree, [`output`] prints
+//! [`policy`] parses and validates policy files, [`mode`] parses chmod-style
+//! mode arguments, [`model`] is the built-in NetServa policy, [`walk`]
+//! applies a policy to a tree, [`output`] prints
 //! findings, [`metrics`] writes them for Prometheus, [`heap`] is the memory allocator, [`applet`] holds one module
 //! per command.
 
@@ -18,6 +19,7 @@ pub mod fmt_time;
 pub mod glob;
 pub mod heap;
 pub mod metrics;
+pub mod mode;
 pub mod model;
 pub mod output;
 pub mod policy;

@@ -265,70 +265,9 @@ fn want_of(a: &Args) -> Result<Want, [&str; 3]> {
 }
 
 /// Octal (`0775`, `02775`) or symbolic (`u=rwx,g=rwxs,o=rx`, `go-w`,
-/// applied to 0777; an empty who means `a`).
+/// applied to 0777 as for a directory; an empty who means `a`).
 fn parse_mode(s: &str) -> Option<u32> {
-    let b = s.as_bytes();
-    if !b.is_empty() && b.iter().all(|&c| (b'0'..=b'7').contains(&c)) {
-        // At most five digits (`07777`), so no overflow.
-        if b.len() > 5 {
-            return None;
-        }
-        let v = b.iter().fold(0, |v, &c| v << 3 | u32::from(c - b'0'));
-        return (v <= 0o7777).then_some(v);
-    }
-    let mut mode = 0o777u32;
-    let mut i = 0;
-    // One comma-separated clause per turn: WHO* (OP PERM*)+.
-    loop {
-        let mut who = 0u32;
-        while i < b.len() {
-            who |= match b[i] {
-                b'u' => 0o4700,
-                b'g' => 0o2070,
-                b'o' => 0o1007,
-                b'a' => 0o7777,
-                _ => break,
-            };
-            i += 1;
-        }
-        if who == 0 {
-            who = 0o7777;
-        }
-        let mut any = false;
-        while i < b.len() && b[i] != b',' {
-            let op = b[i];
-            if !matches!(op, b'+' | b'-' | b'=') {
-                return None;
-            }
-            i += 1;
-            let mut bits = 0u32;
-            while i < b.len() && !matches!(b[i], b'+' | b'-' | b'=' | b',') {
-                bits |= match b[i] {
-                    b'r' => 0o444,
-                    b'w' => 0o222,
-                    b'x' | b'X' => 0o111,
-                    b's' => 0o6000,
-                    b't' => 0o1000,
-                    _ => return None,
-                };
-                i += 1;
-            }
-            bits &= who;
-            match op {
-                b'+' => mode |= bits,
-                b'-' => mode &= !bits,
-                _ => mode = (mode & !who) | bits,
-            }
-            any = true;
-        }
-        if !any {
-            return None;
-        }
-        if i == b.len() {
-            return Some(mode);
-        }
-        i += 1; // the comma: another clause follows (possibly an empty one)
-    }
+    crate::mode::parse(s, 0o777, true)
 }
 
 /// Ensures one operator-given directory path. `shown` (the caller's, reused)
@@ -581,5 +520,8 @@ mod tests {
         assert_eq!(parse_mode("u+x,"), None);
         assert_eq!(parse_mode(",u+x"), None);
         assert_eq!(parse_mode("u+x,,g+x"), None);
+        // As GNU mkdir: a class copied, and leading zeros.
+        assert_eq!(parse_mode("u=rwx,g=u,o="), Some(0o770));
+        assert_eq!(parse_mode("000755"), Some(0o755));
     }
 }

@@ -270,76 +270,10 @@ pub(super) fn type_list(v: &str, t: &str) -> Result<Types, Bad> {
 /// Parses a `-perm` mode: octal, or symbolic applied to 0 as GNU does;
 /// returns the bits for a non-directory and for a directory (`X` differs).
 pub(super) fn parse_mode(s: &str) -> Option<(u32, u32)> {
-    if !s.is_empty() && s.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-        let v = u32::from_str_radix(s, 8).ok()?;
-        return (v <= 0o7777).then_some((v, v));
-    }
-    Some((symbolic_mode(s, false)?, symbolic_mode(s, true)?))
-}
-
-/// A symbolic mode (`u+w,g-s`, `a=rX`, `g=u`) applied to 0.
-fn symbolic_mode(s: &str, dir: bool) -> Option<u32> {
-    let mut mode = 0u32;
-    for clause in s.split(',') {
-        let b = clause.as_bytes();
-        let mut i = 0;
-        let mut who = 0u32;
-        while let Some(&c) = b.get(i) {
-            who |= match c {
-                b'u' => 0o4700,
-                b'g' => 0o2070,
-                b'o' => 0o1007,
-                b'a' => 0o7777,
-                _ => break,
-            };
-            i += 1;
-        }
-        if who == 0 {
-            who = 0o7777;
-        }
-        if i >= b.len() {
-            return None;
-        }
-        while let Some(&op) = b.get(i) {
-            if !matches!(op, b'+' | b'-' | b'=') {
-                return None;
-            }
-            i += 1;
-            // Either a copy of another class's bits (`g=u`) or letters.
-            let copy_from = match b.get(i) {
-                Some(b'u') => Some(6),
-                Some(b'g') => Some(3),
-                Some(b'o') => Some(0),
-                _ => None,
-            };
-            let mut bits = 0u32;
-            if let Some(shift) = copy_from {
-                bits = ((mode >> shift) & 7) * 0o111;
-                i += 1;
-            } else {
-                while let Some(&c) = b.get(i) {
-                    bits |= match c {
-                        b'r' => 0o444,
-                        b'w' => 0o222,
-                        b'x' => 0o111,
-                        b'X' if dir || mode & 0o111 != 0 => 0o111,
-                        b'X' => 0,
-                        b's' => 0o6000,
-                        b't' => 0o1000,
-                        _ => break,
-                    };
-                    i += 1;
-                }
-            }
-            bits &= who;
-            match op {
-                b'+' => mode |= bits,
-                b'-' => mode &= !bits,
-                _ => mode = (mode & !who) | bits,
-            }
-        }
-    }
-    Some(mode)
+    Some((
+        crate::mode::parse(s, 0, false)?,
+        crate::mode::parse(s, 0, true)?,
+    ))
 }
 
 #[cfg(test)]

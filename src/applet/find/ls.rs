@@ -3,6 +3,7 @@
 //! wider value was printed, as GNU's do.
 
 use crate::applet::stat::{major, minor, mode_string};
+use crate::fmt_quote::c_escape;
 use crate::fmt_time;
 use crate::sys::{Kind, Meta};
 
@@ -60,30 +61,7 @@ pub(super) fn decimal(v: u64) -> Vec<u8> {
 /// locale (`\n`, `\t`, octal `\303`), `\\` and `\ ` for a space.
 fn ls_name(out: &mut Vec<u8>, name: &[u8]) {
     for &c in name {
-        let esc = match c {
-            7 => b'a',
-            8 => b'b',
-            12 => b'f',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            b'\t' => b't',
-            11 => b'v',
-            b'\\' => b'\\',
-            b' ' => b' ',
-            _ => 0,
-        };
-        if esc != 0 {
-            out.extend_from_slice(&[b'\\', esc]);
-        } else if (0x21..0x7f).contains(&c) {
-            out.push(c);
-        } else {
-            out.extend_from_slice(&[
-                b'\\',
-                b'0' + (c >> 6),
-                b'0' + ((c >> 3) & 7),
-                b'0' + (c & 7),
-            ]);
-        }
+        c_escape(out, c, b"\\ ");
     }
 }
 

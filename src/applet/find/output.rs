@@ -5,7 +5,7 @@
 //! `'a\nb'` with C escapes in the C locale, `‘a\nb’` in a UTF-8 one, where
 //! printable multibyte characters stay as they are.
 
-use crate::fmt_quote::{FdSink, Sink};
+use crate::fmt_quote::{c_escape, FdSink, Sink};
 use crate::sys::{self, Errno};
 use rustix::fd::{AsFd, OwnedFd};
 use std::ffi::CString;
@@ -176,30 +176,8 @@ pub(super) fn quote_into(out: &mut Vec<u8>, s: &[u8], utf8: bool) {
                 }
             }
         }
-        let esc = match c {
-            7 => b'a',
-            8 => b'b',
-            12 => b'f',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            b'\t' => b't',
-            11 => b'v',
-            b'\\' => b'\\',
-            b'\'' if !utf8 => b'\'',
-            _ => 0,
-        };
-        if esc != 0 {
-            out.extend_from_slice(&[b'\\', esc]);
-        } else if (0x20..0x7f).contains(&c) {
-            out.push(c);
-        } else {
-            out.extend_from_slice(&[
-                b'\\',
-                b'0' + (c >> 6),
-                b'0' + ((c >> 3) & 7),
-                b'0' + (c & 7),
-            ]);
-        }
+        // In the C locale `'` is escaped too (it closes the quotes there).
+        c_escape(out, c, if utf8 { b"\\" } else { b"\\'" });
         i += 1;
     }
     out.extend_from_slice(close);
