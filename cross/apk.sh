@@ -25,13 +25,6 @@
 set -eu
 . "$(dirname "$0")/env.sh"
 
-# OpenWrt package arch -> Rust target whose binary runs there (as ipk.sh).
-ARCHES="mipsel_24kc:mipsel-unknown-linux-musl
-mips_24kc:mips-unknown-linux-musl
-arm_cortex-a7_neon-vfpv4:armv7-unknown-linux-musleabihf
-aarch64_cortex-a53:aarch64-unknown-linux-musl
-x86_64:x86_64-unknown-linux-musl"
-
 cd "$REPO"
 . "$REPO/openwrt-package/pkg-meta.sh"
 pkg_meta_load "$REPO"
@@ -68,7 +61,7 @@ printf '%s\ndefault_prerm\n' "$(printf '%s\n' "$head" | sed '2d')" >"$work/pre-d
 printf '%s\n' "$pkg_postrm" >"$work/post-deinstall"
 chmod 0755 "$work"/post-install "$work"/post-upgrade "$work"/pre-deinstall "$work"/post-deinstall
 
-echo "$ARCHES" | while IFS=: read -r arch target; do
+echo "$pkg_arches" | while IFS=: read -r arch target; do
 	bin="$DIST/$target/chperms"
 	data="$work/$arch"
 	rm -rf "$data"

@@ -17,13 +17,6 @@
 set -eu
 . "$(dirname "$0")/env.sh"
 
-# OpenWrt package arch -> Rust target whose binary runs there.
-ARCHES="mipsel_24kc:mipsel-unknown-linux-musl
-mips_24kc:mips-unknown-linux-musl
-arm_cortex-a7_neon-vfpv4:armv7-unknown-linux-musleabihf
-aarch64_cortex-a53:aarch64-unknown-linux-musl
-x86_64:x86_64-unknown-linux-musl"
-
 cd "$REPO"
 . "$REPO/openwrt-package/pkg-meta.sh"
 pkg_meta_load "$REPO"
@@ -44,7 +37,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/chperms-ipk.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 umask 022
 
-echo "$ARCHES" | while IFS=: read -r arch target; do
+echo "$pkg_arches" | while IFS=: read -r arch target; do
 	bin="$DIST/$target/chperms"
 	[ -f "$bin" ] || die "$bin missing: run 'make cross' first"
 	rm -rf "${work:?}/$arch"

@@ -9,7 +9,10 @@
 #                        (space-separated PRIO:LINK:TARGET), pkg_description
 #                        (one line per line, unindented), pkg_postrm (the
 #                        postrm script), pkg_title, pkg_url, pkg_epoch
-#                        (SOURCE_DATE_EPOCH or the last commit's time)
+#                        (SOURCE_DATE_EPOCH or the last commit's time),
+#                        pkg_arches (one "OPENWRT_ARCH:RUST_TARGET" per line:
+#                        the package architectures we build, and the Rust
+#                        target whose static binary runs there)
 #   pkg_meta_files REPO BINARY DIR   installs the package's files into DIR:
 #                        /usr/sbin/chperms, /etc/init.d/chperms, /etc/config/chperms,
 #                        /usr/share/licenses/chperms/LICENSE (as Package/chperms/install)
@@ -38,6 +41,11 @@ pkg_meta_load() {
 	[ -n "$pkg_license" ] && [ -n "$pkg_section" ] && [ -n "$pkg_alternatives" ] &&
 		[ -n "$pkg_description" ] && [ -n "$pkg_postrm" ] && [ -n "$pkg_title" ] ||
 		die "could not read License/Section/Title/Alternatives/description/postrm from $_mk"
+	pkg_arches="mipsel_24kc:mipsel-unknown-linux-musl
+mips_24kc:mips-unknown-linux-musl
+arm_cortex-a7_neon-vfpv4:armv7-unknown-linux-musleabihf
+aarch64_cortex-a53:aarch64-unknown-linux-musl
+x86_64:x86_64-unknown-linux-musl"
 	pkg_epoch=${SOURCE_DATE_EPOCH:-$(git -C "$1" log -1 --format=%ct 2>/dev/null || true)}
 	[ -n "$pkg_epoch" ] || die "no SOURCE_DATE_EPOCH and no git commit to take it from"
 }
