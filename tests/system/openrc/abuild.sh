@@ -57,9 +57,9 @@ abuild_in() {
 		busybox ash "$ABUILD_HOME/bin/abuild" -F "$@")
 }
 
-# The local sources of APORT's APKBUILD (the `source` entries without "::").
+# The local sources of APORT's APKBUILD (the `source` entries that are not URLs).
 apkbuild_local_sources() {
-	sed -n '/^source="/,/"/p' "$1/APKBUILD" | sed 's/^source="//; s/"$//' | grep -v '::' | grep .
+	sed -n '/^source="/,/"/p' "$1/APKBUILD" | sed 's/^source="//; s/"$//' | grep -v '://' | grep .
 }
 
 abuild_package() {
