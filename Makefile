@@ -32,7 +32,8 @@ lint:
 # Every Rust test on the host (unit tests and the integration tests in tests/,
 # which spawn the real binary on real trees).
 test-host: deps users
-	$(CARGO) test --locked --no-fail-fast
+	@start=$$(date +%s); $(CARGO) test --locked --no-fail-fast; rc=$$?; \
+	echo "test-host: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
 
 # The suites that run the real programs around chperms (package managers,
 # service managers, browsers, fuzzers). Each mk/*.mk adds its own suite as a

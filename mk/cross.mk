@@ -28,7 +28,8 @@ cross: deps-cross
 	$(CROSS_SH) cross/build.sh $(CROSS_TARGETS)
 
 cross-test: deps-cross
-	$(CROSS_SH) cross/test.sh $(CROSS_TEST_TARGETS)
+	@start=$$(date +%s); $(CROSS_SH) cross/test.sh $(CROSS_TEST_TARGETS); rc=$$?; \
+	echo "cross-test: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
 
 export CROSS_TEST_ARGS CROSS_TEST_HANG_SECS CROSS_TEST_BIN CROSS_PANIC CROSS_PIE SIZE_BUDGET_KIB CROSS_DIST CROSS_TARGET_DIR
 
